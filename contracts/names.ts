@@ -1,0 +1,61 @@
+/**
+ * The naming convention for every resource the project creates. Stacks name resources with it, and
+ * IAM policies in earlier stacks scope to ARNs built from it before those resources exist.
+ */
+export interface ProjectNames {
+  /** `<project>-<env>`: the start of every resource name. */
+  readonly prefix: string;
+  /** Role names; IAM limits them to 64 characters. */
+  role(purpose: string): string;
+  /** Lambda function names. */
+  lambdaFunction(purpose: string): string;
+  /** Matches every Lambda function of the project, for IAM resources. */
+  readonly lambdaFunctionPattern: string;
+  /** ECR repository of the controller image. */
+  readonly controllerRepository: string;
+  /** Secrets Manager secret holding the controller's IoT certificate, key, endpoint and CA. */
+  readonly controllerSecret: string;
+  /** IoT thing name and MQTT client id of the controller. */
+  readonly controllerThing: string;
+  /** CloudWatch log group of the controller container. */
+  readonly controllerLogGroup: string;
+  /** CloudWatch log groups the project creates itself (Lambda groups are `/aws/lambda/<function>`). */
+  logGroup(purpose: string): string;
+  /** Matches every log group `logGroup()` names. */
+  readonly logGroupPattern: string;
+  /** DynamoDB tables. */
+  table(purpose: string): string;
+  /** The device table: presence and last response per thing. */
+  readonly deviceTable: string;
+  /** SNS topic for alerts. */
+  readonly alertsTopic: string;
+  /** IoT topic rule names allow only `[a-zA-Z0-9_]`. */
+  iotRule(purpose: string): string;
+  /** Matches every IoT topic rule of the project, for IAM conditions. */
+  readonly iotRulePattern: string;
+  /** First levels of every MQTT topic the project uses. */
+  readonly topicRoot: string;
+}
+
+export function projectNames(project: string, environment: string): ProjectNames {
+  const prefix = `${project}-${environment}`;
+  const rulePrefix = `${prefix.replace(/-/g, "_")}_`;
+  return {
+    prefix,
+    role: (purpose) => `${prefix}-${purpose}`,
+    lambdaFunction: (purpose) => `${prefix}-${purpose}`,
+    lambdaFunctionPattern: `${prefix}-*`,
+    controllerRepository: `${prefix}/controller`,
+    controllerSecret: `${prefix}/controller/iot-identity`,
+    controllerThing: `${prefix}-controller`,
+    controllerLogGroup: `/${project}/${environment}/controller`,
+    logGroup: (purpose) => `/${project}/${environment}/${purpose}`,
+    logGroupPattern: `/${project}/${environment}/*`,
+    table: (purpose) => `${prefix}-${purpose}`,
+    deviceTable: `${prefix}-devices`,
+    alertsTopic: `${prefix}-alerts`,
+    iotRule: (purpose) => `${rulePrefix}${purpose.replace(/-/g, "_")}`,
+    iotRulePattern: `${rulePrefix}*`,
+    topicRoot: `${project}/${environment}`,
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * MQTT topics between the controller and the devices. Nothing else in the repo spells a topic:
+ * stacks build IoT and IAM policies from these, the controller and agent publish and subscribe
+ * with them.
+ */
+export interface DeviceTopics {
+  /** Controller → device: commands for one device. */
+  commands(thingName: string): string;
+  /** Device → controller: successful results. */
+  responses(thingName: string): string;
+  /** Device → controller and alerts: failures. */
+  errors(thingName: string): string;
+}
+
+export type DeviceTopicKind = keyof DeviceTopics;
+
+export function deviceTopics(topicRoot: string): DeviceTopics {
+  const topic = (kind: DeviceTopicKind) => (thingName: string) => `${topicRoot}/devices/${thingName}/${kind}`;
+  return { commands: topic("commands"), responses: topic("responses"), errors: topic("errors") };
+}
+
+/** The same topics with an MQTT single-level wildcard for the thing name, e.g. `…/devices/+/responses`. */
+export function anyDeviceTopicFilter(topicRoot: string, kind: DeviceTopicKind): string {
+  return deviceTopics(topicRoot)[kind]("+");
+}
+
+/** The same topics with the policy wildcard `*` for the thing name, for IoT and IAM policy resources. */
+export function anyDeviceTopicPattern(topicRoot: string, kind: DeviceTopicKind): string {
+  return deviceTopics(topicRoot)[kind]("*");
+}

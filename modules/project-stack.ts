@@ -1,0 +1,100 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { DataTerraformRemoteStateS3, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import { projectNames, type ProjectNames } from "../contracts/names";
+import { stackOutputs, stateKey, type OutputName, type StackId } from "../contracts/stack-outputs";
+
+/** S3-native state locking (a `.tflock` object beside the state) needs Terraform 1.11. */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
+
+export interface ProjectStackProps {
+  readonly config: EnvironmentConfig;
+  /**
+   * Where this stack keeps its state.
+   * @default "s3" - `<env>/<stack>.tfstate` in the config's state bucket, encrypted and locked
+   *   with an S3 lock file; "local" only for the stack that creates that bucket
+   */
+  readonly backend?: "s3" | "local";
+}
+
+/**
+ * A deployable module: its AWS provider (region, account guard, default tags), its backend, and
+ * typed access to the outputs of the stacks it builds on.
+ */
+export class ProjectStack<S extends StackId = StackId> extends TerraformStack {
+  readonly stackId: S;
+  readonly config: EnvironmentConfig;
+  readonly names: ProjectNames;
+  readonly backend: "s3" | "local";
+  private readonly remoteStates = new Map<StackId, DataTerraformRemoteStateS3>();
+
+  constructor(scope: Construct, id: S, props: ProjectStackProps) {
+    super(scope, id);
+    this.stackId = id;
+    this.config = props.config;
+    this.names = projectNames(props.config.project, props.config.name);
+
+    new AwsProvider(this, "aws", {
+      region: props.config.region,
+      allowedAccountIds: props.config.accountId ? [props.config.accountId] : undefined,
+      defaultTags: [
+        {
+          tags: {
+            ...props.config.tags,
+            Project: props.config.project,
+            Environment: props.config.name,
+            Stack: id,
+            ManagedBy: "cdktf",
+          },
+        },
+      ],
+    });
+
+    this.backend = props.backend ?? "s3";
+    if (this.backend === "s3") {
+      new S3Backend(this, {
+        bucket: props.config.stateBucket,
+        key: stateKey(props.config.name, id),
+        region: props.config.region,
+        encrypt: true,
+      });
+      // cdktf 0.21's S3Backend predates S3-native locking; DynamoDB locking is deprecated.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    }
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+  }
+
+  /** Declares this stack's outputs; the contract in contracts/stack-outputs.ts fixes their names. */
+  exportOutputs(values: Record<OutputName<S>, string>): void {
+    const descriptions: Record<string, string> = stackOutputs[this.stackId];
+    for (const [name, value] of Object.entries<string>(values)) {
+      const output = new TerraformOutput(this, `output-${name}`, { value, description: descriptions[name] });
+      output.overrideLogicalId(name);
+    }
+  }
+
+  /**
+   * The outputs of an earlier stack, read from its remote state. Makes this stack depend on it, so
+   * `cdktf deploy` orders them.
+   */
+  outputsOf<P extends StackId>(producer: ProjectStack<P>): Readonly<Record<OutputName<P>, string>> {
+    if (producer.backend !== "s3") {
+      throw new Error(`stack "${this.stackId}" cannot read outputs of "${producer.stackId}": its state is local, not in S3`);
+    }
+    this.addDependency(producer);
+    let state = this.remoteStates.get(producer.stackId);
+    if (!state) {
+      state = new DataTerraformRemoteStateS3(this, `remote-state-${producer.stackId}`, {
+        bucket: this.config.stateBucket,
+        key: stateKey(this.config.name, producer.stackId),
+        region: this.config.region,
+        encrypt: true,
+      });
+      this.remoteStates.set(producer.stackId, state);
+    }
+    const remote = state;
+    const names = Object.keys(stackOutputs[producer.stackId]) as OutputName<P>[];
+    return Object.fromEntries(names.map((name) => [name, remote.getString(name)])) as Record<OutputName<P>, string>;
+  }
+}

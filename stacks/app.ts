@@ -1,0 +1,19 @@
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import { ConnectStack } from "./connect";
+import { Ec2Stack } from "./ec2";
+import { EcrStack } from "./ecr";
+import { RolesStack } from "./roles";
+import { StateStack } from "./state";
+import { VpcStack } from "./vpc";
+
+/** Every stack of one environment, in the user's deployment order. */
+export function buildStacks(scope: Construct, config: EnvironmentConfig) {
+  const state = new StateStack(scope, config);
+  const vpc = new VpcStack(scope, config);
+  const connect = new ConnectStack(scope, config, vpc);
+  const roles = new RolesStack(scope, config);
+  const ecr = new EcrStack(scope, config);
+  const ec2 = new Ec2Stack(scope, config, { vpc, roles, ecr });
+  return { state, vpc, connect, roles, ecr, ec2 };
+}

@@ -1,0 +1,230 @@
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config";
+import { anyDeviceTopicPattern } from "../contracts/topics";
+import { AwsAccount } from "../modules/aws-account";
+import { GithubOidc } from "../modules/github-oidc";
+import { ProjectRole, SharedPolicy } from "../modules/project-role";
+import { ProjectStack } from "../modules/project-stack";
+import { terraformApplyStatements, terraformPlanStatements } from "./terraform-access";
+
+/**
+ * Every IAM role of the platform. Resources of later stacks are named by the convention in
+ * contracts/names.ts, so these policies scope to their ARNs before they exist.
+ */
+export class RolesStack extends ProjectStack<"roles"> {
+  constructor(scope: Construct, config: EnvironmentConfig) {
+    super(scope, "roles", { config });
+    const account = new AwsAccount(this, "account", config.region);
+    const names = this.names;
+
+    // --- The controller instance -------------------------------------------------------------
+    const controller = new ProjectRole(this, "controller-instance-role", {
+      roleName: names.role("controller"),
+      description: "Smart-home controller EC2 instance",
+      trust: { principal: { Service: "ec2.amazonaws.com" } },
+    });
+    controller.allow("pull-controller-image", [
+      {
+        sid: "RegistryLogin",
+        actions: ["ecr:GetAuthorizationToken"],
+        resources: ["*"],
+        unscopedBecause: "ecr:GetAuthorizationToken issues a registry-wide token and supports no resource-level permissions",
+      },
+      {
+        sid: "PullControllerImage",
+        actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        resources: [account.arn("ecr", `repository/${names.controllerRepository}`)],
+      },
+    ]);
+    controller.allow("read-iot-identity", [
+      {
+        sid: "ReadControllerIdentity",
+        actions: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        // Secrets Manager appends six random characters to a secret's ARN.
+        resources: [account.arn("secretsmanager", `secret:${names.controllerSecret}-??????`)],
+      },
+    ]);
+    controller.allow("controller-topics", [
+      {
+        sid: "ConnectAsController",
+        actions: ["iot:Connect"],
+        resources: [account.arn("iot", `client/${names.controllerThing}`)],
+      },
+      {
+        sid: "PublishCommands",
+        actions: ["iot:Publish"],
+        resources: [account.arn("iot", `topic/${anyDeviceTopicPattern(names.topicRoot, "commands")}`)],
+      },
+      {
+        sid: "SubscribeResponsesAndErrors",
+        actions: ["iot:Subscribe"],
+        resources: (["responses", "errors"] as const).map((kind) =>
+          account.arn("iot", `topicfilter/${anyDeviceTopicPattern(names.topicRoot, kind)}`),
+        ),
+      },
+      {
+        sid: "ReceiveResponsesAndErrors",
+        actions: ["iot:Receive"],
+        resources: (["responses", "errors"] as const).map((kind) =>
+          account.arn("iot", `topic/${anyDeviceTopicPattern(names.topicRoot, kind)}`),
+        ),
+      },
+    ]);
+    controller.allow("invoke-project-functions", [
+      {
+        sid: "InvokeProjectFunctions",
+        actions: ["lambda:InvokeFunction"],
+        resources: [account.arn("lambda", `function:${names.lambdaFunctionPattern}`)],
+      },
+    ]);
+    controller.allow("write-controller-logs", [
+      {
+        sid: "WriteControllerLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [account.arn("logs", `log-group:${names.controllerLogGroup}:*`)],
+      },
+    ]);
+    // Session Manager: an audited shell and patching with no inbound port.
+    controller.attachPolicy("ssm-core", account.managedPolicyArn("AmazonSSMManagedInstanceCore"));
+    const instanceProfile = new IamInstanceProfile(this, "controller-instance-profile", {
+      name: names.role("controller"),
+      role: controller.roleName,
+    });
+
+    // --- GitHub Actions: plan on pull requests, deploy from the deploy branch --------------------
+    const github = new GithubOidc(this, "github-oidc", {
+      account,
+      repository: config.github.repository,
+      existingProviderArn: config.github.existingOidcProviderArn,
+    });
+    const terraformRead = new SharedPolicy(this, "terraform-read-policy", {
+      policyName: `${names.prefix}-terraform-read`,
+      description: "Read what Terraform manages for this project and lock its state (plan)",
+      statements: terraformPlanStatements(names, account, config),
+    });
+    const terraformWrite = new SharedPolicy(this, "terraform-write-policy", {
+      policyName: `${names.prefix}-terraform-write`,
+      description: "Change what Terraform manages for this project (apply)",
+      statements: terraformApplyStatements(names, account, config),
+    });
+
+    const plan = github.role("github-plan-role", {
+      roleName: names.role("github-plan"),
+      description: "GitHub Actions: terraform plan on pull requests (read-only)",
+      who: { pullRequest: true },
+    });
+    plan.attachPolicy("terraform-read", terraformRead.policyArn);
+
+    const deployRoleName = names.role("github-deploy");
+    const deploy = github.role("github-deploy-role", {
+      roleName: deployRoleName,
+      description: `GitHub Actions: apply, push the controller image and redeploy it (${config.github.deployBranch} only)`,
+      who: { branch: config.github.deployBranch },
+    });
+    deploy.attachPolicy("terraform-read", terraformRead.policyArn);
+    deploy.attachPolicy("terraform-write", terraformWrite.policyArn);
+    deploy.allow("continuous-delivery", [
+      {
+        sid: "RegistryLogin",
+        actions: ["ecr:GetAuthorizationToken"],
+        resources: ["*"],
+        unscopedBecause: "ecr:GetAuthorizationToken issues a registry-wide token and supports no resource-level permissions",
+      },
+      {
+        sid: "PushControllerImage",
+        actions: [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:CompleteLayerUpload",
+          "ecr:GetDownloadUrlForLayer",
+          "ecr:InitiateLayerUpload",
+          "ecr:PutImage",
+          "ecr:UploadLayerPart",
+        ],
+        resources: [account.arn("ecr", `repository/${names.controllerRepository}`)],
+      },
+      {
+        sid: "SshTunnelThroughEndpoint",
+        actions: ["ec2-instance-connect:OpenTunnel"],
+        resources: [account.arn("ec2", "instance-connect-endpoint/*")],
+        conditions: { NumericEquals: { "ec2-instance-connect:remotePort": "22" } },
+      },
+      {
+        sid: "SshKeyToProjectInstances",
+        actions: ["ec2-instance-connect:SendSSHPublicKey"],
+        resources: [account.arn("ec2", "instance/*")],
+        conditions: {
+          StringEquals: {
+            "ec2:osuser": "ec2-user",
+            "aws:ResourceTag/Project": config.project,
+            "aws:ResourceTag/Environment": config.name,
+          },
+        },
+      },
+    ]);
+    deploy.allow("guardrails", [
+      {
+        sid: "KeepImages",
+        effect: "Deny",
+        actions: ["ecr:DeleteRepository", "ecr:BatchDeleteImage"],
+        resources: [account.arn("ecr", `repository/${names.controllerRepository}`)],
+      },
+      {
+        // CI cannot widen its own permissions: changes to the GitHub roles need an administrator.
+        sid: "NoSelfEscalation",
+        effect: "Deny",
+        actions: ["iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Update*", "iam:Delete*", "iam:Create*", "iam:Tag*", "iam:Untag*"],
+        resources: [
+          account.globalArn("iam", `role/${names.role("github-plan")}`),
+          account.globalArn("iam", `role/${deployRoleName}`),
+          account.globalArn("iam", `policy/${names.prefix}-terraform-*`),
+          account.globalArn("iam", "oidc-provider/token.actions.githubusercontent.com"),
+        ],
+      },
+    ]);
+
+    // --- Roles IoT Core assumes to run topic rule actions --------------------------------------
+    const iotTrust = {
+      principal: { Service: "iot.amazonaws.com" },
+      conditions: {
+        StringEquals: { "aws:SourceAccount": account.accountId },
+        ArnLike: { "aws:SourceArn": account.arn("iot", `rule/${names.iotRulePattern}`) },
+      },
+    };
+    const iotAlerts = new ProjectRole(this, "iot-alerts-role", {
+      roleName: names.role("iot-alerts"),
+      description: "IoT topic rules: publish device errors to the alerts topic",
+      trust: iotTrust,
+    });
+    iotAlerts.allow("publish-alerts", [
+      { sid: "PublishAlerts", actions: ["sns:Publish"], resources: [account.arn("sns", names.alertsTopic)] },
+    ]);
+    const iotRules = new ProjectRole(this, "iot-rules-role", {
+      roleName: names.role("iot-rules"),
+      description: "IoT topic rules: log device responses and record them in the device table",
+      trust: iotTrust,
+    });
+    iotRules.allow("log-and-record-responses", [
+      {
+        sid: "WriteIotLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        resources: [account.arn("logs", `log-group:${names.logGroupPattern}`)],
+      },
+      {
+        sid: "RecordLastResponse",
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resources: [account.arn("dynamodb", `table/${names.deviceTable}`)],
+      },
+    ]);
+
+    this.exportOutputs({
+      controller_instance_profile_name: instanceProfile.name,
+      controller_instance_role_arn: controller.roleArn,
+      github_plan_role_arn: plan.roleArn,
+      github_deploy_role_arn: deploy.roleArn,
+      iot_alerts_role_arn: iotAlerts.roleArn,
+      iot_rules_role_arn: iotRules.roleArn,
+    });
+  }
+}
