@@ -1,5 +1,5 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { DataTerraformRemoteStateS3, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { DataTerraformRemoteStateS3, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { projectNames, type ProjectNames } from "../contracts/names";
@@ -61,6 +61,9 @@ export class ProjectStack<S extends StackId = StackId> extends TerraformStack {
       });
       // cdktf 0.21's S3Backend predates S3-native locking; DynamoDB locking is deprecated.
       this.addOverride("terraform.backend.s3.use_lockfile", true);
+    } else {
+      // terraform.<stack>.tfstate in the directory cdktf runs from (the repo root), outside cdktf.out.
+      new LocalBackend(this, {});
     }
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
   }

@@ -1,0 +1,69 @@
+import { resources, onlyResource, synthAll, testConfig } from "../helpers/synth";
+
+describe("vpc stack", () => {
+  const vpc = synthAll().vpc;
+
+  it("creates the VPC and a public subnet that gives out no automatic public IPs", () => {
+    expect(onlyResource(vpc, "aws_vpc")).toMatchObject({ cidr_block: "10.20.0.0/16", enable_dns_hostnames: true, enable_dns_support: true });
+    expect(onlyResource(vpc, "aws_subnet")).toMatchObject({
+      cidr_block: "10.20.1.0/24",
+      availability_zone: "eu-west-1a",
+      map_public_ip_on_launch: false,
+    });
+  });
+
+  it("routes the public subnet to an internet gateway", () => {
+    const gateway = Object.keys(resources(vpc, "aws_internet_gateway"))[0];
+    const routes = onlyResource(vpc, "aws_route_table");
+    expect(routes.route).toEqual([expect.objectContaining({ cidr_block: "0.0.0.0/0", gateway_id: `\${aws_internet_gateway.${gateway}.id}` })]);
+    const association = onlyResource(vpc, "aws_route_table_association");
+    expect(association.subnet_id).toMatch(/^\$\{aws_subnet\..+\.id\}$/);
+    expect(association.route_table_id).toMatch(/^\$\{aws_route_table\..+\.id\}$/);
+  });
+
+  it("allocates the controller's Elastic IP here, so it outlives instance replacements", () => {
+    expect(onlyResource(vpc, "aws_eip")).toMatchObject({ domain: "vpc" });
+    expect(vpc.output?.controller_eip_allocation_id?.value).toMatch(/aws_eip\..+\.allocation_id/);
+  });
+
+  it("CKV2_AWS_12: the default security group allows nothing", () => {
+    expect(onlyResource(vpc, "aws_default_security_group")).toMatchObject({ ingress: [], egress: [] });
+  });
+
+  it("controller ingress comes only from the config allowlists", () => {
+    const config = testConfig({ adminCidrs: ["198.51.100.0/24"], apiCidrs: ["203.0.113.0/24", "192.0.2.10/32"] });
+    const ingress = Object.values(resources(synthAll(config).vpc, "aws_vpc_security_group_ingress_rule"));
+    expect(ingress.map((rule) => [rule.cidr_ipv4, rule.from_port, rule.to_port, rule.ip_protocol]).sort()).toEqual(
+      [
+        ["192.0.2.10/32", 8080, 8080, "tcp"],
+        ["198.51.100.0/24", 22, 22, "tcp"],
+        ["203.0.113.0/24", 8080, 8080, "tcp"],
+      ].sort(),
+    );
+  });
+
+  it("opens no ingress at all when the allowlists are empty", () => {
+    const config = testConfig({ adminCidrs: [], apiCidrs: [] });
+    expect(resources(synthAll(config).vpc, "aws_vpc_security_group_ingress_rule")).toEqual({});
+  });
+
+  it("keys each rule by its CIDR, so reordering an allowlist replaces nothing", () => {
+    const ids = (apiCidrs: string[]) => Object.keys(resources(synthAll(testConfig({ apiCidrs })).vpc, "aws_vpc_security_group_ingress_rule")).sort();
+    expect(ids(["192.0.2.0/24", "198.51.100.0/24"])).toEqual(ids(["198.51.100.0/24", "192.0.2.0/24"]));
+  });
+
+  it("lets the controller out only to HTTPS and MQTT over TLS", () => {
+    const egress = Object.values(resources(vpc, "aws_vpc_security_group_egress_rule"));
+    expect(egress.map((rule) => rule.from_port).sort()).toEqual([443, 8883]);
+  });
+
+  it("exports the values later stacks read", () => {
+    expect(Object.keys(vpc.output ?? {}).sort()).toEqual([
+      "controller_eip_allocation_id",
+      "controller_public_ip",
+      "controller_security_group_id",
+      "public_subnet_id",
+      "vpc_id",
+    ]);
+  });
+});
