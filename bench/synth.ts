@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stackIds } from "../contracts/stack-outputs";
 
 const root = join(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -33,7 +34,7 @@ function measure(args: string[], env: Record<string, string> = {}): Sample {
   const usage = JSON.parse(readFileSync(usageFile, "utf8")) as { peakRssKiB: number };
   if (args.includes("main.ts")) {
     const stacks = readdirSync(join(scratch, "out", "stacks"));
-    if (stacks.length !== 6) throw new Error(`expected 6 synthesized stacks, got ${stacks.join(", ")}`);
+    if (stacks.length !== stackIds.length) throw new Error(`expected ${stackIds.length} synthesized stacks, got ${stacks.join(", ")}`);
   }
   rmSync(scratch, { recursive: true, force: true });
   return { wallMs, peakMiB: usage.peakRssKiB / 1024 };

@@ -82,8 +82,27 @@ export const environmentSchema = z
      * @default [] - the port is closed
      */
     apiCidrs: z.array(ipv4Cidr).default([]),
-    /** Addresses that receive alert e-mails (SNS subscriptions; each must confirm once). */
-    alertEmails: z.array(z.email("must be an e-mail address")).default([]),
+    alerts: z
+      .object({
+        /** Addresses that receive alert e-mails (SNS subscriptions; each must confirm once). @default [] */
+        emails: z.array(z.email("must be an e-mail address")).default([]),
+        /**
+         * Post alerts to Slack through an incoming webhook. The webhook URL is a secret: put it into
+         * the Secrets Manager secret the iot stack creates, never into config.
+         * @default false
+         */
+        slack: z.boolean().default(false),
+        /** A device still offline this long after it disconnects raises one alert (SQS delays cap it at 900). @default 300 */
+        offlineGraceSeconds: z.number().int().min(0).max(900, "at most 900 seconds (the longest SQS delay)").default(300),
+        /** When the daily device check runs (EventBridge schedule expression, UTC). @default cron(0 7 * * ? *) */
+        dailyCheckSchedule: z
+          .string()
+          .regex(/^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, "must be an EventBridge schedule such as cron(0 7 * * ? *) or rate(1 day)")
+          .default("cron(0 7 * * ? *)"),
+        /** Send the daily summary even when every device is healthy. @default false */
+        dailyDigest: z.boolean().default(false),
+      })
+      .prefault({}),
     github: z.object({
       /**
        * `owner/repo` whose workflows may assume the plan and deploy roles. Repositories created

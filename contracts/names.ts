@@ -29,6 +29,12 @@ export interface ProjectNames {
   readonly deviceTable: string;
   /** SNS topic for alerts. */
   readonly alertsTopic: string;
+  /** Secrets Manager secret holding the Slack incoming-webhook URL (the value is put by an operator). */
+  readonly slackWebhookSecret: string;
+  /** SQS queue names. */
+  queue(purpose: string): string;
+  /** EventBridge rule names. */
+  schedule(purpose: string): string;
   /** IoT topic rule names allow only `[a-zA-Z0-9_]`. */
   iotRule(purpose: string): string;
   /** Matches every IoT topic rule of the project, for IAM conditions. */
@@ -54,6 +60,9 @@ export function projectNames(project: string, environment: string): ProjectNames
     table: (purpose) => `${prefix}-${purpose}`,
     deviceTable: `${prefix}-devices`,
     alertsTopic: `${prefix}-alerts`,
+    slackWebhookSecret: `${prefix}/alerts/slack-webhook`,
+    queue: (purpose) => `${prefix}-${purpose}`,
+    schedule: (purpose) => `${prefix}-${purpose}`,
     iotRule: (purpose) => `${rulePrefix}${purpose.replace(/-/g, "_")}`,
     iotRulePattern: `${rulePrefix}*`,
     topicRoot: `${project}/${environment}`,

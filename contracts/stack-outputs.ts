@@ -36,6 +36,15 @@ export const stackOutputs = {
     controller_instance_id: "ID of the controller instance (CD connects to it through the endpoint)",
     controller_public_ip: "Public IPv4 address of the controller",
   },
+  iot: {
+    iot_data_endpoint: "The account's AWS IoT Core ATS data endpoint (MQTT over TLS, port 8883)",
+    device_policy_name: "IoT policy every provisioned device gets",
+    controller_thing_name: "Thing name and MQTT client id of the controller",
+    controller_secret_arn: "Secrets Manager secret with the controller's IoT identity",
+    alerts_topic_arn: "SNS topic for alerts (device errors, offline devices, daily summary)",
+    device_table_name: "DynamoDB table of device presence and last responses",
+    slack_webhook_secret_name: "Secret to put the Slack webhook URL in (empty when Slack is off)",
+  },
 } as const satisfies Record<string, Record<string, string>>;
 
 /** Stack ids, in the user's deployment order. `cdktf deploy <id> …` takes these. */

@@ -28,3 +28,18 @@ export function anyDeviceTopicFilter(topicRoot: string, kind: DeviceTopicKind): 
 export function anyDeviceTopicPattern(topicRoot: string, kind: DeviceTopicKind): string {
   return deviceTopics(topicRoot)[kind]("*");
 }
+
+/** Level (1-based, as IoT SQL's `topic(n)`) of the thing name in a device topic. */
+export function thingNameTopicLevel(topicRoot: string): number {
+  return topicRoot.split("/").length + 2;
+}
+
+/** AWS IoT lifecycle events: `$aws/events/presence/<connected|disconnected>/<clientId>`. */
+export type LifecycleEventType = "connected" | "disconnected";
+
+export function lifecycleTopic(eventType: LifecycleEventType, clientId: string): string {
+  return `$aws/events/presence/${eventType}/${clientId}`;
+}
+
+/** Every lifecycle event of every client. */
+export const LIFECYCLE_TOPIC_FILTER = "$aws/events/presence/+/+";

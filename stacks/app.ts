@@ -3,6 +3,7 @@ import type { EnvironmentConfig } from "../config";
 import { ConnectStack } from "./connect";
 import { Ec2Stack } from "./ec2";
 import { EcrStack } from "./ecr";
+import { IotStack } from "./iot";
 import { RolesStack } from "./roles";
 import { StateStack } from "./state";
 import { VpcStack } from "./vpc";
@@ -15,5 +16,6 @@ export function buildStacks(scope: Construct, config: EnvironmentConfig) {
   const roles = new RolesStack(scope, config);
   const ecr = new EcrStack(scope, config);
   const ec2 = new Ec2Stack(scope, config, { vpc, roles, ecr });
-  return { state, vpc, connect, roles, ecr, ec2 };
+  const iot = new IotStack(scope, config, { roles });
+  return { state, vpc, connect, roles, ecr, ec2, iot };
 }

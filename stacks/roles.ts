@@ -1,7 +1,7 @@
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import { anyDeviceTopicPattern } from "../contracts/topics";
+import { anyDeviceTopicFilter, anyDeviceTopicPattern } from "../contracts/topics";
 import { AwsAccount } from "../modules/aws-account";
 import { GithubOidc } from "../modules/github-oidc";
 import { ProjectRole, SharedPolicy } from "../modules/project-role";
@@ -60,7 +60,7 @@ export class RolesStack extends ProjectStack<"roles"> {
         sid: "SubscribeResponsesAndErrors",
         actions: ["iot:Subscribe"],
         resources: (["responses", "errors"] as const).map((kind) =>
-          account.arn("iot", `topicfilter/${anyDeviceTopicPattern(names.topicRoot, kind)}`),
+          account.arn("iot", `topicfilter/${anyDeviceTopicFilter(names.topicRoot, kind)}`),
         ),
       },
       {

@@ -14,6 +14,7 @@ interface ServiceAccess {
   readonly read: readonly string[];
   readonly write: readonly string[];
   readonly resources: readonly string[];
+  readonly conditions?: PolicyStatement["conditions"];
   readonly unscopedBecause?: string;
 }
 
@@ -138,6 +139,21 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
       resources: [account.arn("lambda", `function:${names.lambdaFunctionPattern}`)],
     },
     {
+      sid: "LambdaEventSources",
+      read: ["lambda:ListEventSourceMappings"],
+      write: ["lambda:CreateEventSourceMapping"],
+      resources: ["*"],
+      conditions: { StringLike: { "lambda:FunctionArn": account.arn("lambda", `function:${names.lambdaFunctionPattern}`) } },
+      unscopedBecause: "Lambda creates and lists event source mappings on no resource; the condition scopes them to project functions",
+    },
+    {
+      sid: "LambdaEventSourceMappings",
+      read: ["lambda:GetEventSourceMapping"],
+      write: ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+      // Mapping ids are assigned by AWS.
+      resources: [account.arn("lambda", "event-source-mapping:*")],
+    },
+    {
       sid: "LogGroups",
       read: ["logs:DescribeLogGroups"],
       write: [],
@@ -226,6 +242,7 @@ export function terraformPlanStatements(names: ProjectNames, account: AwsAccount
       sid: `${service.sid}Read`,
       actions: service.read,
       resources: service.resources,
+      conditions: service.conditions,
       unscopedBecause: service.unscopedBecause,
     })),
   ];
@@ -240,6 +257,7 @@ export function terraformApplyStatements(names: ProjectNames, account: AwsAccoun
       sid: `${service.sid}Write`,
       actions: service.write,
       resources: service.resources,
+      conditions: service.conditions,
       unscopedBecause: service.unscopedBecause,
     })),
     {

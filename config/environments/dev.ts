@@ -2,7 +2,7 @@ import type { EnvironmentInput } from "../schema";
 
 /**
  * The default environment. It synthesizes on a fresh clone with no AWS account; before the first
- * deploy set `stateBucket` (globally unique), `github.repository`, `alertEmails`, and `accountId`.
+ * deploy set `stateBucket` (globally unique), `github.repository`, `alerts.emails`, and `accountId`.
  */
 export const dev: EnvironmentInput = {
   name: "dev",
@@ -12,7 +12,7 @@ export const dev: EnvironmentInput = {
   adminCidrs: [],
   // TEST-NET-3 (RFC 5737): a placeholder that reaches nobody until it is replaced.
   apiCidrs: ["203.0.113.0/24"],
-  alertEmails: ["alerts@example.com"],
+  alerts: { emails: ["alerts@example.com"] },
   github: { repository: "example-org/smart-home-platform" },
   controller: { instanceType: "t4g.nano", imageTag: "bootstrap" },
 };

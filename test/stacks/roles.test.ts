@@ -70,8 +70,8 @@ describe("roles stack", () => {
       expect(statementsBySid.ConnectAsController?.Resource).toEqual([expect.stringMatching(/:client\/smarthome-dev-controller$/)]);
       expect(statementsBySid.PublishCommands?.Resource).toEqual([expect.stringMatching(/:topic\/smarthome\/dev\/devices\/\*\/commands$/)]);
       expect(statementsBySid.SubscribeResponsesAndErrors?.Resource).toEqual([
-        expect.stringMatching(/:topicfilter\/smarthome\/dev\/devices\/\*\/responses$/),
-        expect.stringMatching(/:topicfilter\/smarthome\/dev\/devices\/\*\/errors$/),
+        expect.stringMatching(/:topicfilter\/smarthome\/dev\/devices\/\+\/responses$/),
+        expect.stringMatching(/:topicfilter\/smarthome\/dev\/devices\/\+\/errors$/),
       ]);
       expect(statementsBySid.ReceiveResponsesAndErrors?.Action).toEqual(["iot:Receive"]);
     });

@@ -1,0 +1,89 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { AssetType, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { bundleFunction, type FunctionBundle } from "./function-bundle";
+import { ProjectRole } from "./project-role";
+
+export interface NodejsFunctionProps {
+  /** Full function name; take it from the naming convention (contracts/names.ts). */
+  readonly functionName: string;
+  /** Name of the role the function runs as (64 characters at most). */
+  readonly roleName: string;
+  /** Path of the TypeScript handler module; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Environment variables; type them with the function's schema in contracts/function-environments.ts. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly logRetentionDays: number;
+  /** @default 256 */
+  readonly memorySizeMiB?: number;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * A TypeScript Lambda: esbuild-bundled into a reproducible zip asset, nodejs22.x on arm64, JSON logs
+ * into its own log group with retention, and a role that starts with nothing but those logs.
+ * Resources grant it more through their own grant methods.
+ */
+export class NodejsFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly role: ProjectRole;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly bundle: FunctionBundle;
+
+  constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
+    super(scope, id);
+    this.bundle = bundleFunction(props.entry);
+    const code = new TerraformAsset(this, "code", { path: this.bundle.zipPath, type: AssetType.FILE });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.role = new ProjectRole(this, "role", {
+      roleName: props.roleName,
+      description: `Lambda ${props.functionName}`,
+      trust: { principal: { Service: "lambda.amazonaws.com" } },
+    });
+    const logs = this.role.allow("write-logs", [
+      { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:*`] },
+    ]);
+
+    this.function = new LambdaFunction(this, "function", {
+      functionName: props.functionName,
+      description: props.description,
+      role: this.role.roleArn,
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      filename: code.path,
+      sourceCodeHash: this.bundle.sha256,
+      memorySize: props.memorySizeMiB ?? 256,
+      timeout: props.timeoutSeconds ?? 10,
+      environment: { variables: { ...props.environment } },
+      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      dependsOn: [this.logGroup, logs],
+    });
+    this.functionName = this.function.functionName;
+    this.functionArn = this.function.arn;
+  }
+
+  /**
+   * Lets an AWS service invoke the function, only from one source ARN in one account (checkov
+   * CKV_AWS_364: without them any account's rule could invoke it).
+   */
+  grantInvoke(id: string, props: { principal: string; sourceArn: string; sourceAccount: string }): LambdaPermission {
+    return new LambdaPermission(this, `invoke-${id}`, {
+      functionName: this.function.functionName,
+      action: "lambda:InvokeFunction",
+      principal: props.principal,
+      sourceArn: props.sourceArn,
+      sourceAccount: props.sourceAccount,
+    });
+  }
+}
