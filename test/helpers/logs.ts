@@ -1,0 +1,17 @@
+/**
+ * Collects the structured log lines a function writes. Powertools logs through the global console
+ * when POWERTOOLS_DEV is set (as its own examples test), one JSON document per call.
+ */
+export function captureFunctionLogs(): { level: string; message: string; [key: string]: unknown }[] {
+  const logs: { level: string; message: string }[] = [];
+  beforeEach(() => {
+    logs.length = 0;
+    for (const method of ["debug", "info", "warn", "error", "log"] as const) {
+      jest.spyOn(console, method).mockImplementation((line: string) => void logs.push(JSON.parse(line)));
+    }
+  });
+  afterEach(() => jest.restoreAllMocks());
+  return logs;
+}
+
+export const POWERTOOLS_TEST_ENV = { POWERTOOLS_DEV: "true" };
