@@ -7,7 +7,7 @@ export function captureFunctionLogs(): { level: string; message: string; [key: s
   beforeEach(() => {
     logs.length = 0;
     for (const method of ["debug", "info", "warn", "error", "log"] as const) {
-      jest.spyOn(console, method).mockImplementation((line: string) => void logs.push(JSON.parse(line)));
+      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void logs.push(JSON.parse(String(args[0]))));
     }
   });
   afterEach(() => jest.restoreAllMocks());

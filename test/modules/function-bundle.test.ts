@@ -1,0 +1,74 @@
+import { unzipSync } from "fflate";
+import { mkdtempSync, readFileSync, readdirSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NodejsFunction } from "../../modules/nodejs-function";
+import { bundleFunction } from "../../modules/function-bundle";
+import { Testing } from "cdktf";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+
+const entry = (name: string) => join(__dirname, "..", "..", "functions", name, "index.ts");
+const FUNCTIONS = readdirSync(join(__dirname, "..", "..", "functions")).filter((name) => name !== "shared");
+const LIMIT_BYTES = 500 * 1024;
+
+describe("function bundles", () => {
+  it.each(FUNCTIONS)("%s: one minified index.js of at most 500 KB, exporting handler", (name) => {
+    const bundle = bundleFunction(entry(name), mkdtempSync(join(tmpdir(), "bundle-")));
+    const files = unzipSync(readFileSync(bundle.zipPath));
+    expect(Object.keys(files)).toEqual(["index.js"]);
+    expect(bundle.codeBytes).toBeLessThanOrEqual(LIMIT_BYTES);
+    expect(Buffer.from(files["index.js"]!).toString("utf8")).toMatch(/handler/);
+  });
+
+  it("is reproducible: the same code gives the same zip and hash in another directory", () => {
+    const first = bundleFunction(entry("daily-check"), mkdtempSync(join(tmpdir(), "bundle-")));
+    const second = bundleFunction(entry("daily-check"), mkdtempSync(join(tmpdir(), "bundle-")));
+    expect(second.sha256).toBe(first.sha256);
+    expect(readFileSync(second.zipPath)).toEqual(readFileSync(first.zipPath));
+  });
+
+  it("reuses the previous build while no input changed, and rebuilds when one does", () => {
+    const directory = mkdtempSync(join(tmpdir(), "bundle-"));
+    const first = bundleFunction(entry("daily-check"), directory);
+    const recordPath = join(directory, "daily-check.build.json");
+    const record = readFileSync(recordPath, "utf8");
+    expect(bundleFunction(entry("daily-check"), directory)).toEqual(first);
+    expect(readFileSync(recordPath, "utf8")).toBe(record);
+    const summary = join(__dirname, "..", "..", "functions", "daily-check", "summary.ts");
+    const now = new Date();
+    utimesSync(summary, now, now);
+    expect(bundleFunction(entry("daily-check"), directory).sha256).toBe(first.sha256);
+    expect(readFileSync(recordPath, "utf8")).not.toBe(record);
+  });
+});
+
+describe("NodejsFunction", () => {
+  it("deploys the bundle on nodejs22.x arm64 with its hash, JSON logs and a role that only writes its logs", () => {
+    const synthesized = Testing.synthScope(
+      (scope) =>
+        new NodejsFunction(scope, "fn", {
+          functionName: "acme-dev-check",
+          roleName: "acme-dev-check",
+          entry: entry("daily-check"),
+          description: "test",
+          environment: { DEVICE_TABLE: "t", ALERTS_TOPIC_ARN: "arn:aws:sns:eu-west-1:1:t" },
+          logRetentionDays: 14,
+        }),
+    );
+    expect(synthesized).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: "acme-dev-check",
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      memory_size: 256,
+      timeout: 10,
+      environment: { variables: { DEVICE_TABLE: "t", ALERTS_TOPIC_ARN: "arn:aws:sns:eu-west-1:1:t" } },
+    });
+    const json = JSON.parse(synthesized);
+    expect(Object.values<any>(json.resource.aws_cloudwatch_log_group)[0]).toMatchObject({ name: "/aws/lambda/acme-dev-check", retention_in_days: 14 });
+    const policies = Object.values<any>(json.resource.aws_iam_role_policy).map((p) => JSON.parse(p.policy));
+    expect(policies).toEqual([
+      expect.objectContaining({ Statement: [expect.objectContaining({ Action: ["logs:CreateLogStream", "logs:PutLogEvents"] })] }),
+    ]);
+  });
+});
