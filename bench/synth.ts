@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackIds } from "../contracts/stack-outputs";
+import { BUNDLE_DIRECTORY } from "../modules/function-bundle";
 
 const root = join(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -46,9 +47,12 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function series(label: string, args: string[]): { label: string; wallMs: number; peakMiB: number; minMs: number } {
+function series(label: string, args: string[], beforeEach = () => {}): { label: string; wallMs: number; peakMiB: number; minMs: number } {
   measure(args); // warm the file cache
-  const samples = Array.from({ length: runs }, () => measure(args));
+  const samples = Array.from({ length: runs }, () => {
+    beforeEach();
+    return measure(args);
+  });
   return {
     label,
     wallMs: median(samples.map((s) => s.wallMs)),
@@ -59,12 +63,14 @@ function series(label: string, args: string[]): { label: string; wallMs: number;
 
 const requireRoot = `require(${JSON.stringify(["@cdktf", "provider-aws"].join("/"))})`;
 const synth = series("synth all stacks (tsx main.ts, deep imports)", ["--import", "tsx", "main.ts"]);
+// A fresh clone has no Lambda bundles yet: every function is bundled by esbuild during synth.
+const synthCold = series("  same, cold: no Lambda bundle cache", ["--import", "tsx", "main.ts"], () => rmSync(BUNDLE_DIRECTORY, { recursive: true, force: true }));
 // The app runs under tsx (cdktf.json), so a root import in it would load through tsx's hooks too.
 const rootImport = series("baseline: provider root import under tsx", ["--import", "tsx", "-e", requireRoot]);
 const rootImportPlain = series("baseline: provider root import, plain node", ["-e", requireRoot]);
 const nodeStart = series("baseline: empty node process", ["-e", ""]);
 
-const rows = [synth, rootImport, rootImportPlain, nodeStart];
+const rows = [synth, synthCold, rootImport, rootImportPlain, nodeStart];
 console.log(`bench:synth — median of ${runs} runs after one warm-up, ${new Date().toISOString()}, node ${process.version}`);
 console.log("");
 console.log(`${"what".padEnd(50)} ${"median ms".padStart(10)} ${"min ms".padStart(8)} ${"peak MiB".padStart(9)}`);
@@ -73,8 +79,8 @@ for (const row of rows) {
 }
 const speedup = rootImport.wallMs / synth.wallMs;
 const goals = [
-  [`all stacks <= 2500 ms`, synth.wallMs <= 2500],
-  [`all stacks <= 300 MB peak`, synth.peakMiB * 1.048576 <= 300],
+  [`all stacks <= 2500 ms (warm ${synth.wallMs.toFixed(0)} ms, cold ${synthCold.wallMs.toFixed(0)} ms)`, synthCold.wallMs <= 2500],
+  [`all stacks <= 300 MB peak`, Math.max(synth.peakMiB, synthCold.peakMiB) * 1.048576 <= 300],
   [`root import under tsx / synth >= 4x (measured ${speedup.toFixed(1)}x; plain node: ${(rootImportPlain.wallMs / synth.wallMs).toFixed(1)}x)`, speedup >= 4],
 ] as const;
 console.log("");

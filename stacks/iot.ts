@@ -14,6 +14,7 @@ import { anyDeviceTopicFilter, LIFECYCLE_TOPIC_FILTER, thingNameTopicLevel } fro
 import { AlertsTopic } from "../modules/alerts-topic";
 import { AwsAccount } from "../modules/aws-account";
 import { DelayQueue } from "../modules/delay-queue";
+import { bundleFunctions } from "../modules/function-bundle";
 import { ProjectIotPolicy } from "../modules/iot-policy";
 import { IotThingIdentity } from "../modules/iot-thing-identity";
 import { NodejsFunction } from "../modules/nodejs-function";
@@ -34,6 +35,13 @@ export class IotStack extends ProjectStack<"iot"> {
     const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
+    const entries = {
+      presence: functionEntry("device-presence"),
+      dailyCheck: functionEntry("daily-check"),
+      alertFormatter: functionEntry("alert-formatter"),
+    };
+    // One esbuild run for all of this stack's functions; each NodejsFunction then finds its bundle.
+    bundleFunctions(config.alerts.slack ? Object.values(entries) : [entries.presence, entries.dailyCheck]);
     const policyScope = { arnPrefix: account.arn("iot", ""), topicRoot: names.topicRoot };
 
     // --- Policies and the controller's identity ----------------------------------------------
@@ -70,7 +78,7 @@ export class IotStack extends ProjectStack<"iot"> {
       const formatter = new NodejsFunction(this, "alert-formatter", {
         functionName: names.lambdaFunction("alert-formatter"),
         roleName: names.role("alert-formatter"),
-        entry: functionEntry("alert-formatter"),
+        entry: entries.alertFormatter,
         description: "Posts alerts from the alerts topic to Slack",
         environment: { SLACK_WEBHOOK_SECRET_ID: webhook.name } satisfies AlertFormatterEnvironment,
         logRetentionDays: config.logRetentionDays,
@@ -89,7 +97,7 @@ export class IotStack extends ProjectStack<"iot"> {
     const presence = new NodejsFunction(this, "device-presence", {
       functionName: names.lambdaFunction("device-presence"),
       roleName: names.role("device-presence"),
-      entry: functionEntry("device-presence"),
+      entry: entries.presence,
       description: "Records device connects/disconnects; alerts once when a device stays offline",
       environment: {
         DEVICE_TABLE: devices.tableName,
@@ -107,7 +115,7 @@ export class IotStack extends ProjectStack<"iot"> {
     const dailyCheck = new NodejsFunction(this, "daily-check", {
       functionName: names.lambdaFunction("daily-check"),
       roleName: names.role("daily-check"),
-      entry: functionEntry("daily-check"),
+      entry: entries.dailyCheck,
       description: "Daily summary of devices offline or not seen for 24 hours",
       environment: {
         DEVICE_TABLE: devices.tableName,
