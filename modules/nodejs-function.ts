@@ -1,6 +1,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { bundleFunction, type FunctionBundle } from "./function-bundle";
@@ -21,6 +22,12 @@ export interface NodejsFunctionProps {
   readonly memorySizeMiB?: number;
   /** @default 10 */
   readonly timeoutSeconds?: number;
+  /**
+   * Where Lambda puts an asynchronous event that still fails after its retries (IoT rules and
+   * EventBridge invoke asynchronously).
+   * @default - failed asynchronous events are dropped after two retries
+   */
+  readonly deadLetterQueue?: SqsQueue;
 }
 
 /**
@@ -53,6 +60,9 @@ export class NodejsFunction extends Construct {
     const logs = this.role.allow("write-logs", [
       { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:*`] },
     ]);
+    const deadLetters = props.deadLetterQueue
+      ? this.role.allow("dead-letters", [{ sid: "KeepFailedEvents", actions: ["sqs:SendMessage"], resources: [props.deadLetterQueue.arn] }])
+      : undefined;
 
     this.function = new LambdaFunction(this, "function", {
       functionName: props.functionName,
@@ -67,7 +77,8 @@ export class NodejsFunction extends Construct {
       timeout: props.timeoutSeconds ?? 10,
       environment: { variables: { ...props.environment } },
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
-      dependsOn: [this.logGroup, logs],
+      deadLetterConfig: props.deadLetterQueue ? { targetArn: props.deadLetterQueue.arn } : undefined,
+      dependsOn: [this.logGroup, logs, ...(deadLetters ? [deadLetters] : [])],
     });
     this.functionName = this.function.functionName;
     this.functionArn = this.function.arn;

@@ -4,6 +4,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DataAwsIotEndpoint } from "@cdktf/provider-aws/lib/data-aws-iot-endpoint";
 import { IotTopicRule, type IotTopicRuleErrorAction } from "@cdktf/provider-aws/lib/iot-topic-rule";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { Construct } from "constructs";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
@@ -94,6 +95,12 @@ export class IotStack extends ProjectStack<"iot"> {
     // a grace period: the presence function queues a check with an SQS message delay (up to 15
     // minutes, no extra service, retried and dead-lettered by SQS) rather than a one-time schedule.
     const presenceChecks = new DelayQueue(this, "presence-checks", { queueName: names.queue("presence-checks") });
+    // IoT invokes the function asynchronously: an event that keeps failing is kept here, not lost.
+    const failedPresenceEvents = new SqsQueue(this, "presence-events-dead-letters", {
+      name: names.queue("presence-events-dead-letters"),
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: 14 * 24 * 3600,
+    });
     const presence = new NodejsFunction(this, "device-presence", {
       functionName: names.lambdaFunction("device-presence"),
       roleName: names.role("device-presence"),
@@ -106,6 +113,7 @@ export class IotStack extends ProjectStack<"iot"> {
         OFFLINE_GRACE_SECONDS: String(config.alerts.offlineGraceSeconds),
       } satisfies DevicePresenceEnvironment,
       logRetentionDays: config.logRetentionDays,
+      deadLetterQueue: failedPresenceEvents,
     });
     devices.grantReadWriteData(presence.role);
     alerts.grantPublish(presence.role);

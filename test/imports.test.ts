@@ -24,3 +24,13 @@ describe("imports of @cdktf/provider-aws", () => {
     expect(barrel.test(`import { Vpc } from "@cdktf/provider-aws/lib/vpc";`)).toBe(false);
   });
 });
+
+describe("one source of truth for topics", () => {
+  it("no file outside contracts/ and test/ spells an MQTT topic of the platform", () => {
+    const topicLiteral = /["'`][^"'`\n]*(\/devices\/|\$aws\/events\/presence)[^"'`\n]*["'`]/;
+    const offenders = sourceFiles()
+      .filter((file) => !file.startsWith("contracts/") && !file.startsWith("test/") && !file.startsWith("bench/"))
+      .filter((file) => topicLiteral.test(readFileSync(join(root, file), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 
 /**
- * AWS IoT lifecycle events (`$aws/events/presence/connected|disconnected/<clientId>`), as the
+ * AWS IoT lifecycle events (topics: contracts/topics.ts lifecycleTopic), as the
  * documentation's examples show them. Events may arrive twice or out of order.
  */
 const common = {

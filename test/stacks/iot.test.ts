@@ -177,10 +177,16 @@ describe("iot stack", () => {
 
     it("device-presence: reads and writes the device table, publishes alerts, queues and consumes its checks; nothing else", () => {
       const policies = rolePolicies(iot, "smarthome-dev-device-presence");
-      expect(policies.map((s) => s.Sid).sort()).toEqual(["ConsumeQueue", "PublishAlerts", "ReadWriteTable", "SendToQueue", "WriteOwnLogs"]);
+      expect(policies.map((s) => s.Sid).sort()).toEqual(["ConsumeQueue", "KeepFailedEvents", "PublishAlerts", "ReadWriteTable", "SendToQueue", "WriteOwnLogs"]);
       const [, presence] = byName(iot, "aws_lambda_function", "smarthome-dev-device-presence", "function_name");
       expect(Object.keys(presence.environment.variables).sort()).toEqual(["ALERTS_TOPIC_ARN", "DEVICE_TABLE", "OFFLINE_GRACE_SECONDS", "PRESENCE_CHECK_QUEUE_URL"]);
       expect(presence.environment.variables.OFFLINE_GRACE_SECONDS).toBe("300");
+    });
+
+    it("CKV_AWS_116: the presence function, invoked asynchronously by IoT, keeps failed events in a dead-letter queue", () => {
+      const [, presence] = byName(iot, "aws_lambda_function", "smarthome-dev-device-presence", "function_name");
+      const [queueId] = byName(iot, "aws_sqs_queue", "smarthome-dev-presence-events-dead-letters");
+      expect(presence.dead_letter_config).toEqual({ target_arn: `\${aws_sqs_queue.${queueId}.arn}` });
     });
 
     it("daily-check: reads the device table and publishes alerts; nothing else", () => {
@@ -191,7 +197,11 @@ describe("iot stack", () => {
 
     it("the delay queue is encrypted, dead-letters what keeps failing, and reports partial batch failures", () => {
       const queues = Object.values(resources(iot, "aws_sqs_queue"));
-      expect(queues.map((q) => q.name).sort()).toEqual(["smarthome-dev-presence-checks", "smarthome-dev-presence-checks-dead-letters"]);
+      expect(queues.map((q) => q.name).sort()).toEqual([
+        "smarthome-dev-presence-checks",
+        "smarthome-dev-presence-checks-dead-letters",
+        "smarthome-dev-presence-events-dead-letters",
+      ]);
       for (const queue of queues) expect(queue.sqs_managed_sse_enabled).toBe(true);
       const main = queues.find((q) => q.name === "smarthome-dev-presence-checks");
       expect(JSON.parse(main.redrive_policy)).toEqual({ deadLetterTargetArn: expect.stringMatching(/aws_sqs_queue\..+dead-letters.+\.arn/), maxReceiveCount: 5 });
