@@ -38,63 +38,43 @@ export type EventOutcome = "applied" | "stale-or-duplicate";
 export async function applyLifecycleEvent(event: LifecycleEvent, deps: PresenceDependencies): Promise<EventOutcome> {
   const order = eventOrder(event);
   const connected = event.eventType === "connected";
-  try {
-    await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { thingName: event.clientId },
-        UpdateExpression: [
-          "SET connected = :connected, eventOrder = :order, lastEventAt = :at, sessionIdentifier = :session",
-          connected ? "lastConnectedAt = :at" : "lastDisconnectedAt = :at, lastDisconnectReason = :reason",
-        ].join(", "),
-        ConditionExpression:
-          "attribute_not_exists(thingName) OR attribute_not_exists(eventOrder) OR lastEventAt < :newerThan OR (lastEventAt <= :notOlderThan AND eventOrder < :order)",
-        ExpressionAttributeValues: {
-          ":connected": connected,
-          ":order": order,
-          ":at": event.timestamp,
-          ":session": event.sessionIdentifier,
-          ":newerThan": event.timestamp - CLOCK_SKEW_MS,
-          ":notOlderThan": event.timestamp + CLOCK_SKEW_MS,
-          ...(connected ? {} : { ":reason": event.disconnectReason }),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    // A duplicate of the event already applied may arrive after a failed attempt to queue its check.
-    if (!connected) await scheduleOfflineCheckOnce(event, order, deps);
-    deps.logger.info("lifecycle event ignored: a newer or identical event is recorded", { clientId: event.clientId, eventType: event.eventType, order });
-    return "stale-or-duplicate";
-  }
+  const applied = await updateIf(deps, event.clientId, {
+    update: [
+      "SET connected = :connected, eventOrder = :order, lastEventAt = :at, sessionIdentifier = :session",
+      connected ? "lastConnectedAt = :at" : "lastDisconnectedAt = :at, lastDisconnectReason = :reason",
+    ].join(", "),
+    condition:
+      "attribute_not_exists(thingName) OR attribute_not_exists(eventOrder) OR lastEventAt < :newerThan OR (lastEventAt <= :notOlderThan AND eventOrder < :order)",
+    values: {
+      ":connected": connected,
+      ":order": order,
+      ":at": event.timestamp,
+      ":session": event.sessionIdentifier,
+      ":newerThan": event.timestamp - CLOCK_SKEW_MS,
+      ":notOlderThan": event.timestamp + CLOCK_SKEW_MS,
+      ...(connected ? {} : { ":reason": event.disconnectReason }),
+    },
+  });
+  // Also for a duplicate: the first delivery may have failed before its check was queued.
   if (!connected) await scheduleOfflineCheckOnce(event, order, deps);
-  deps.logger.info("lifecycle event applied", { clientId: event.clientId, eventType: event.eventType, order });
-  return "applied";
+  deps.logger.info(applied ? "lifecycle event applied" : "lifecycle event ignored: a newer or identical event is recorded", {
+    clientId: event.clientId,
+    eventType: event.eventType,
+    order,
+  });
+  return applied ? "applied" : "stale-or-duplicate";
 }
 
 async function scheduleOfflineCheckOnce(event: Extract<LifecycleEvent, { eventType: "disconnected" }>, order: number, deps: PresenceDependencies) {
-  const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.tableName, Key: { thingName: event.clientId }, ConsistentRead: true }));
-  const record = Item as DeviceRecord | undefined;
+  const record = await readDevice(deps, event.clientId);
   const isCurrent = record?.eventOrder === order && record.lastEventAt === event.timestamp && !record.connected;
   if (!isCurrent || record?.checkScheduledFor === order) return;
   await deps.scheduleCheck(
     { thingName: event.clientId, eventOrder: order, disconnectedAt: event.timestamp, disconnectReason: event.disconnectReason },
     deps.graceSeconds,
   );
-  try {
-    await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { thingName: event.clientId },
-        UpdateExpression: "SET checkScheduledFor = :order",
-        ConditionExpression: "eventOrder = :order",
-        ExpressionAttributeValues: { ":order": order },
-      }),
-    );
-  } catch (error) {
-    // The device moved on meanwhile; the queued check will see that and do nothing.
-    if (!isConditionFailure(error)) throw error;
-  }
+  // If the device moved on meanwhile this does nothing, and the queued check will see it.
+  await updateIf(deps, event.clientId, { update: "SET checkScheduledFor = :order", condition: "eventOrder = :order", values: { ":order": order } });
 }
 
 export type CheckOutcome = "alerted" | "back-online" | "already-alerted";
@@ -104,26 +84,17 @@ export type CheckOutcome = "alerted" | "back-online" | "already-alerted";
  * it alerted (once, by a conditional write) and sends the alert.
  */
 export async function checkStillOffline(check: OfflineCheck, deps: PresenceDependencies): Promise<CheckOutcome> {
-  const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.tableName, Key: { thingName: check.thingName }, ConsistentRead: true }));
-  const record = Item as DeviceRecord | undefined;
+  const record = await readDevice(deps, check.thingName);
   if (!record || record.connected || record.eventOrder !== check.eventOrder) {
     deps.logger.info("device reconnected within the grace period", { thingName: check.thingName });
     return "back-online";
   }
-  try {
-    await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { thingName: check.thingName },
-        UpdateExpression: "SET offlineAlertedFor = :order",
-        ConditionExpression: "connected = :false AND eventOrder = :order AND (attribute_not_exists(offlineAlertedFor) OR offlineAlertedFor <> :order)",
-        ExpressionAttributeValues: { ":order": check.eventOrder, ":false": false },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    return "already-alerted";
-  }
+  const marked = await updateIf(deps, check.thingName, {
+    update: "SET offlineAlertedFor = :order",
+    condition: "connected = :false AND eventOrder = :order AND (attribute_not_exists(offlineAlertedFor) OR offlineAlertedFor <> :order)",
+    values: { ":order": check.eventOrder, ":false": false },
+  });
+  if (!marked) return "already-alerted";
   try {
     await deps.publishAlert({
       kind: "device-offline",
@@ -134,17 +105,31 @@ export async function checkStillOffline(check: OfflineCheck, deps: PresenceDepen
     });
   } catch (error) {
     // Undo the mark so the retried message alerts: an alert is never silently lost.
-    await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { thingName: check.thingName },
-        UpdateExpression: "REMOVE offlineAlertedFor",
-        ConditionExpression: "offlineAlertedFor = :order",
-        ExpressionAttributeValues: { ":order": check.eventOrder },
-      }),
-    );
+    await updateIf(deps, check.thingName, { update: "REMOVE offlineAlertedFor", condition: "offlineAlertedFor = :order", values: { ":order": check.eventOrder } });
     throw error;
   }
   deps.logger.warn("device offline past the grace period: alert sent", { thingName: check.thingName });
   return "alerted";
+}
+
+async function readDevice(deps: PresenceDependencies, thingName: string): Promise<DeviceRecord | undefined> {
+  const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.tableName, Key: { thingName }, ConsistentRead: true }));
+  return Item as DeviceRecord | undefined;
+}
+
+/** A conditional UpdateItem on one device; false when the condition does not hold. */
+async function updateIf(
+  deps: PresenceDependencies,
+  thingName: string,
+  { update, condition, values }: { update: string; condition: string; values: Record<string, unknown> },
+): Promise<boolean> {
+  try {
+    await deps.documents.send(
+      new UpdateCommand({ TableName: deps.tableName, Key: { thingName }, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeValues: values }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
