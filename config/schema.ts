@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BATCH_PATTERN } from "../contracts/serial-registry";
 import { parseIpv4Cidr } from "./cidr";
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
@@ -141,7 +142,39 @@ export const environmentSchema = z
         swapMiB: z.number().int().min(0).max(8192).default(1024),
       })
       .prefault({}),
-    /** Retention of every log group the project creates. @default 30 */
+    fleet: z
+      .object({
+        /**
+         * Manufacturing batches. Each gets its own claim certificate, so a leaked one exposes one
+         * batch. Retire a batch with `active: false`: its claim certificate goes inactive and the
+         * hook refuses it.
+         * @default [{ name: "batch-1", active: true }]
+         */
+        batches: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(BATCH_PATTERN, "must be lowercase letters, digits and hyphens, e.g. 2026-11-a"),
+                active: z.boolean().default(true),
+              })
+              .strict(),
+          )
+          .min(1, "list at least one manufacturing batch")
+          .refine((batches) => new Set(batches.map((batch) => batch.name)).size === batches.length, "batch names must be unique")
+          .default([{ name: "batch-1", active: true }]),
+      })
+      .prefault({}),
+    serialApi: z
+      .object({
+        /** Steady requests per second the usage plan allows. @default 5 */
+        rateLimitPerSecond: z.number().positive().max(10000).default(5),
+        /** Requests allowed in a burst. @default 10 */
+        burstLimit: z.number().int().positive().max(5000).default(10),
+        /** Requests per day the API key may make. @default 5000 */
+        quotaPerDay: z.number().int().positive().default(5000),
+      })
+      .prefault({}),
+        /** Retention of every log group the project creates. @default 30 */
     logRetentionDays: z
       .number()
       .refine((days) => LOG_RETENTION_DAYS.includes(days), `must be one of CloudWatch's retention values: ${LOG_RETENTION_DAYS.join(", ")}`)

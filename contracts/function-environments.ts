@@ -29,3 +29,22 @@ export const alertFormatterEnvironment = z.object({
 export type DevicePresenceEnvironment = z.input<typeof devicePresenceEnvironment>;
 export type DailyCheckEnvironment = z.input<typeof dailyCheckEnvironment>;
 export type AlertFormatterEnvironment = z.input<typeof alertFormatterEnvironment>;
+
+export const provisioningHookEnvironment = z.object({
+  SERIAL_TABLE: nonEmpty,
+  /** JSON: `[{ "batch": "2026-11-a", "certificateId": "…" }]`, the claim certificates of active batches. */
+  ACTIVE_CLAIM_CERTIFICATES: nonEmpty,
+  /** `<project>-<env>`; a device's thing name is `<prefix>-<serial>`. */
+  THING_NAME_PREFIX: nonEmpty,
+});
+
+export const serialApiEnvironment = z.object({
+  SERIAL_TABLE: nonEmpty,
+  THING_NAME_PREFIX: nonEmpty,
+});
+
+export type ProvisioningHookEnvironment = z.input<typeof provisioningHookEnvironment>;
+export type SerialApiEnvironment = z.input<typeof serialApiEnvironment>;
+
+/** One entry of ACTIVE_CLAIM_CERTIFICATES. */
+export const activeClaimCertificateSchema = z.object({ batch: nonEmpty, certificateId: nonEmpty });

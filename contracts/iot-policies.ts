@@ -1,4 +1,4 @@
-import { anyDeviceTopicFilter, anyDeviceTopicPattern, deviceTopics } from "./topics";
+import { anyDeviceTopicFilter, anyDeviceTopicPattern, deviceTopics, fleetProvisioningTopics } from "./topics";
 
 /**
  * AWS IoT policy documents, as plain JSON. The `iot` stack synthesizes them and the local stand-in
@@ -65,6 +65,28 @@ export function controllerPolicyDocument({ arnPrefix, topicRoot }: IotPolicyScop
         Action: ["iot:Receive"],
         Resource: [`${arnPrefix}topic/${anyDeviceTopicPattern(topicRoot, "responses")}`, `${arnPrefix}topic/${anyDeviceTopicPattern(topicRoot, "errors")}`],
       },
+    ],
+  };
+}
+
+/**
+ * A claim (bootstrap) certificate: connect with a provisioning client id, and use the fleet
+ * provisioning topics of one template. Nothing else: no device topic, no other template.
+ */
+export function claimPolicyDocument({ arnPrefix }: Pick<IotPolicyScope, "arnPrefix">, templateName: string, clientIdPrefix: string): IotPolicyDocument {
+  const requests = [
+    fleetProvisioningTopics.createKeysAndCertificate,
+    fleetProvisioningTopics.createCertificateFromCsr,
+    fleetProvisioningTopics.registerThing(templateName),
+  ];
+  const answers = requests.flatMap((request) => [`${request}/accepted`, `${request}/rejected`]);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${arnPrefix}client/${clientIdPrefix}*`] },
+      { Effect: "Allow", Action: ["iot:Publish"], Resource: requests.map((topic) => `${arnPrefix}topic/${topic}`) },
+      { Effect: "Allow", Action: ["iot:Subscribe"], Resource: answers.map((topic) => `${arnPrefix}topicfilter/${topic}`) },
+      { Effect: "Allow", Action: ["iot:Receive"], Resource: answers.map((topic) => `${arnPrefix}topic/${topic}`) },
     ],
   };
 }

@@ -41,6 +41,15 @@ export interface ProjectNames {
   readonly iotRulePattern: string;
   /** First levels of every MQTT topic the project uses. */
   readonly topicRoot: string;
+  /** Fleet provisioning template (IoT allows 36 characters). */
+  readonly provisioningTemplate: string;
+  /**
+   * Client ids devices use while provisioning with a claim certificate. Deliberately not under
+   * `prefix`: the presence rule follows only `<prefix>-…` clients.
+   */
+  readonly provisioningClientPrefix: string;
+  /** The serial registry table. */
+  readonly serialTable: string;
 }
 
 export function projectNames(project: string, environment: string): ProjectNames {
@@ -66,5 +75,8 @@ export function projectNames(project: string, environment: string): ProjectNames
     iotRule: (purpose) => `${rulePrefix}${purpose.replace(/-/g, "_")}`,
     iotRulePattern: `${rulePrefix}*`,
     topicRoot: `${project}/${environment}`,
+    provisioningTemplate: `${prefix}-fleet`,
+    provisioningClientPrefix: `provisioning-${prefix}-`,
+    serialTable: `${prefix}-serials`,
   };
 }

@@ -45,6 +45,17 @@ export const stackOutputs = {
     device_table_name: "DynamoDB table of device presence and last responses",
     slack_webhook_secret_name: "Secret to put the Slack webhook URL in (empty when Slack is off)",
   },
+  "iot-fleet": {
+    serial_table_name: "DynamoDB serial registry",
+    serial_table_arn: "ARN of the serial registry",
+    provisioning_template_name: "Fleet provisioning template devices register with",
+    claim_certificate_secrets: "JSON map of batch name to the secret holding its claim certificate and key",
+    thing_group_name: "Thing group of provisioned devices",
+  },
+  api: {
+    serial_api_url: "Base URL of the serial API (stage included)",
+    serial_api_key_id: "ID of the API key; its value: aws apigateway get-api-key --api-key <id> --include-value",
+  },
 } as const satisfies Record<string, Record<string, string>>;
 
 /** Stack ids, in the user's deployment order. `cdktf deploy <id> …` takes these. */

@@ -43,3 +43,13 @@ export function lifecycleTopic(eventType: LifecycleEventType, clientId: string):
 
 /** Every lifecycle event of every client. */
 export const LIFECYCLE_TOPIC_FILTER = "$aws/events/presence/+/+";
+
+/**
+ * AWS IoT fleet provisioning MQTT API (JSON payloads). Responses come on `<request>/accepted` and
+ * `<request>/rejected`, to the requesting connection only.
+ */
+export const fleetProvisioningTopics = {
+  createKeysAndCertificate: "$aws/certificates/create/json",
+  createCertificateFromCsr: "$aws/certificates/create-from-csr/json",
+  registerThing: (templateName: string) => `$aws/provisioning-templates/${templateName}/provision/json`,
+};

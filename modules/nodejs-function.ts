@@ -85,10 +85,11 @@ export class NodejsFunction extends Construct {
   }
 
   /**
-   * Lets an AWS service invoke the function, only from one source ARN in one account (checkov
-   * CKV_AWS_364: without them any account's rule could invoke it).
+   * Lets an AWS service invoke the function, only for this account and, where the service sends
+   * one, only from one source ARN (checkov CKV_AWS_364: without them any account's resource could
+   * invoke it).
    */
-  grantInvoke(id: string, props: { principal: string; sourceArn: string; sourceAccount: string }): LambdaPermission {
+  grantInvoke(id: string, props: { principal: string; sourceAccount: string; sourceArn?: string }): LambdaPermission {
     return new LambdaPermission(this, `invoke-${id}`, {
       functionName: this.function.functionName,
       action: "lambda:InvokeFunction",

@@ -32,6 +32,11 @@ export class ProjectTable extends Construct {
     this.tableArn = this.table.arn;
   }
 
+  /** Exactly these item actions, e.g. GetItem and UpdateItem for a conditional state change. */
+  grant(role: ProjectRole, actions: readonly `dynamodb:${string}`[]): void {
+    role.allow(`use-${this.node.id}`, [{ sid: "UseTable", actions, resources: [this.tableArn] }]);
+  }
+
   grantReadData(role: ProjectRole): void {
     role.allow(`read-${this.node.id}`, [
       { sid: "ReadTable", actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem"], resources: [this.tableArn] },

@@ -2,8 +2,10 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { ConnectStack } from "./connect";
 import { Ec2Stack } from "./ec2";
+import { ApiStack } from "./api";
 import { EcrStack } from "./ecr";
 import { IotStack } from "./iot";
+import { IotFleetStack } from "./iot-fleet";
 import { RolesStack } from "./roles";
 import { StateStack } from "./state";
 import { VpcStack } from "./vpc";
@@ -17,5 +19,7 @@ export function buildStacks(scope: Construct, config: EnvironmentConfig) {
   const ecr = new EcrStack(scope, config);
   const ec2 = new Ec2Stack(scope, config, { vpc, roles, ecr });
   const iot = new IotStack(scope, config, { roles });
-  return { state, vpc, connect, roles, ecr, ec2, iot };
+  const fleet = new IotFleetStack(scope, config, { iot });
+  const api = new ApiStack(scope, config, { fleet });
+  return { state, vpc, connect, roles, ecr, ec2, iot, "iot-fleet": fleet, api };
 }

@@ -15,7 +15,7 @@ describe("npx cdktf synth (the CLI, as a user runs it)", () => {
       env: { ...env, CHECKPOINT_DISABLE: "1", CI: "1", HOME: mkdtempSync(join(tmpdir(), "home-")) },
       timeout: 120_000,
     });
-    for (const id of ["state", "vpc", "connect", "roles", "ecr", "ec2", "iot"]) {
+    for (const id of ["state", "vpc", "connect", "roles", "ecr", "ec2", "iot", "iot-fleet", "api"]) {
       const file = join(output, "stacks", id, "cdk.tf.json");
       expect(existsSync(file)).toBe(true);
       expect(JSON.parse(readFileSync(file, "utf8")).provider.aws[0].region).toBe("eu-west-1");

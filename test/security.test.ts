@@ -100,8 +100,8 @@ describe.each(Object.entries(configs))("security over every stack (%s config)", 
     const resourcesOutsideProject = allowStatements
       .flatMap(({ where, statement }) => statement.Resource.map((resource) => ({ where, resource })))
       .filter(({ resource }) => resource !== "*")
-      // A reference to a resource this project's stack creates.
-      .filter(({ resource }) => !/^\$\{aws_[a-z0-9_]+\.[\w-]+\.arn\}(:\*)?$/.test(resource))
+      // A reference to a resource this project's stacks create: in this stack, or an earlier stack's output.
+      .filter(({ resource }) => !/^\$\{(aws_[a-z0-9_]+\.[\w-]+\.arn|data\.terraform_remote_state\.[\w-]+\.outputs\.\w+_arn)\}(:\*)?$/.test(resource))
       .filter(({ resource }) => !/smarthome[-_/]dev|smarthome-dev-terraform-state|token\.actions\.githubusercontent\.com/.test(resource))
       // Resources whose ids AWS assigns: scoped to the account and region instead.
       .filter(({ resource }) => !/:ec2:eu-west-1:\$\{[^}]+\}:(\*|instance\/\*|instance-connect-endpoint\/\*)$|:ec2:eu-west-1::image\/\*$|:iot:eu-west-1:\$\{[^}]+\}:cert\/\*$|:apigateway:eu-west-1::\/\*$|:logs:eu-west-1:\$\{[^}]+\}:log-group:\*$|:lambda:eu-west-1:\$\{[^}]+\}:event-source-mapping:\*$|:ssm:eu-west-1::parameter\/aws\/service\/ami-amazon-linux-latest\/\*$/.test(resource));

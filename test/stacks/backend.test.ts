@@ -6,11 +6,11 @@ describe("every stack's backend and provider", () => {
   const stacks = synthAll();
 
   it("has exactly the stack ids of the deployment order", () => {
-    expect(Object.keys(stacks)).toEqual(["state", "vpc", "connect", "roles", "ecr", "ec2", "iot"]);
+    expect(Object.keys(stacks)).toEqual(["state", "vpc", "connect", "roles", "ecr", "ec2", "iot", "iot-fleet", "api"]);
     expect(stackIds).toEqual(Object.keys(stacks));
   });
 
-  it.each(["vpc", "connect", "roles", "ecr", "ec2", "iot"] as const)("%s keeps encrypted, S3-locked state at <env>/%s.tfstate", (id) => {
+  it.each(["vpc", "connect", "roles", "ecr", "ec2", "iot", "iot-fleet", "api"] as const)("%s keeps encrypted, S3-locked state at <env>/%s.tfstate", (id) => {
     expect(stacks[id].terraform.backend).toEqual({
       s3: {
         bucket: defaultConfig.stateBucket,

@@ -1,0 +1,38 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod/mini";
+import { activeClaimCertificateSchema, provisioningHookEnvironment } from "../../contracts/function-environments";
+import { createLogger, readEnvironment } from "../shared/runtime";
+import { decide, type HookAnswer, type HookDependencies } from "./decide";
+
+/**
+ * Fleet provisioning pre-provisioning hook. AWS IoT waits at most 5 seconds for the answer, so the
+ * DynamoDB client gives up early (1 s to connect, 1.5 s per request, 2 attempts): worst case about
+ * 3 s, and any failure denies.
+ */
+const environment = readEnvironment(provisioningHookEnvironment);
+const logger = createLogger("provisioning-hook");
+const documents = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }),
+);
+const activeClaimCertificates = new Map(
+  z.array(activeClaimCertificateSchema).parse(JSON.parse(environment.ACTIVE_CLAIM_CERTIFICATES)).map(({ batch, certificateId }) => [certificateId, batch]),
+);
+
+const deps: HookDependencies = {
+  documents,
+  serialTable: environment.SERIAL_TABLE,
+  activeClaimCertificates,
+  thingNamePrefix: environment.THING_NAME_PREFIX,
+  logger,
+  now: () => new Date(),
+};
+
+export async function handler(event: unknown): Promise<HookAnswer> {
+  try {
+    return await decide(event, deps);
+  } catch (error) {
+    logger.error("denied: the hook failed", { error: error as Error });
+    return { allowProvisioning: false, parameterOverrides: {} };
+  }
+}

@@ -1,0 +1,201 @@
+import { ApiGatewayApiKey } from "@cdktf/provider-aws/lib/api-gateway-api-key";
+import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
+import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
+import { ApiGatewayIntegration } from "@cdktf/provider-aws/lib/api-gateway-integration";
+import { ApiGatewayMethod } from "@cdktf/provider-aws/lib/api-gateway-method";
+import { ApiGatewayMethodSettings } from "@cdktf/provider-aws/lib/api-gateway-method-settings";
+import { ApiGatewayModel } from "@cdktf/provider-aws/lib/api-gateway-model";
+import { ApiGatewayRequestValidator } from "@cdktf/provider-aws/lib/api-gateway-request-validator";
+import { ApiGatewayResource } from "@cdktf/provider-aws/lib/api-gateway-resource";
+import { ApiGatewayRestApi } from "@cdktf/provider-aws/lib/api-gateway-rest-api";
+import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
+import { ApiGatewayUsagePlan } from "@cdktf/provider-aws/lib/api-gateway-usage-plan";
+import { ApiGatewayUsagePlanKey } from "@cdktf/provider-aws/lib/api-gateway-usage-plan-key";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { ITerraformDependable } from "cdktf";
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import type { NodejsFunction } from "./nodejs-function";
+
+export interface KeyedRoute {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  /** e.g. `/serials/{serial}/reset`; `{name}` segments are required path parameters. */
+  readonly path: string;
+  /** JSON schema (draft-04) the body must match, checked by API Gateway before the function runs. */
+  readonly bodySchema?: { readonly name: string; readonly schema: Record<string, unknown> };
+}
+
+export interface KeyedRestApiProps {
+  readonly apiName: string;
+  readonly description: string;
+  readonly stageName: string;
+  /** Every route is served by this function (Lambda proxy integration). */
+  readonly handler: NodejsFunction;
+  readonly routes: readonly KeyedRoute[];
+  readonly throttle: { readonly rateLimitPerSecond: number; readonly burstLimit: number };
+  readonly quotaPerDay: number;
+  readonly logRetentionDays: number;
+  readonly sourceAccount: string;
+  /**
+   * What must exist before the stage logs, such as the account's API Gateway logging role.
+   * @default - nothing
+   */
+  readonly stageDependsOn?: ITerraformDependable[];
+}
+
+/**
+ * A regional REST API where every method requires an API key, bodies and path parameters are
+ * validated at the gateway (400 with the reason), requests are throttled by a usage plan, and every
+ * request is access-logged. An API key identifies a caller; it is not strong authentication (see
+ * docs/fleet.md).
+ */
+export class KeyedRestApi extends Construct {
+  readonly api: ApiGatewayRestApi;
+  readonly stage: ApiGatewayStage;
+  readonly apiKey: ApiGatewayApiKey;
+  readonly invokeUrl: string;
+
+  constructor(scope: Construct, id: string, props: KeyedRestApiProps) {
+    super(scope, id);
+    this.api = new ApiGatewayRestApi(this, "api", {
+      name: props.apiName,
+      description: props.description,
+      endpointConfiguration: { types: ["REGIONAL"] },
+      apiKeySource: "HEADER",
+    });
+    const validateBody = new ApiGatewayRequestValidator(this, "validate-body", {
+      restApiId: this.api.id,
+      name: "body-and-parameters",
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const validateParameters = new ApiGatewayRequestValidator(this, "validate-parameters", {
+      restApiId: this.api.id,
+      name: "parameters",
+      validateRequestParameters: true,
+    });
+
+    const resources = new Map<string, ApiGatewayResource>();
+    const resourceFor = (path: string): string => {
+      if (path === "/") return this.api.rootResourceId;
+      const existing = resources.get(path);
+      if (existing) return existing.id;
+      const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
+      const resource = new ApiGatewayResource(this, `resource${path.replace(/[{}]/g, "").replace(/\//g, "-")}`, {
+        restApiId: this.api.id,
+        parentId: resourceFor(parentPath),
+        pathPart: path.slice(path.lastIndexOf("/") + 1),
+      });
+      resources.set(path, resource);
+      return resource.id;
+    };
+
+    const routeConstructs: Construct[] = [];
+    for (const route of props.routes) {
+      const key = `${route.method}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
+      const parameters = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [`method.request.path.${name}`, true]));
+      const model = route.bodySchema
+        ? new ApiGatewayModel(this, `model-${route.bodySchema.name}`, {
+            restApiId: this.api.id,
+            name: route.bodySchema.name,
+            contentType: "application/json",
+            schema: JSON.stringify(route.bodySchema.schema),
+          })
+        : undefined;
+      const method = new ApiGatewayMethod(this, `method-${key}`, {
+        restApiId: this.api.id,
+        resourceId: resourceFor(route.path),
+        httpMethod: route.method,
+        authorization: "NONE",
+        apiKeyRequired: true,
+        requestParameters: parameters,
+        requestValidatorId: model ? validateBody.id : validateParameters.id,
+        requestModels: model ? { "application/json": model.name } : undefined,
+      });
+      const integration = new ApiGatewayIntegration(this, `integration-${key}`, {
+        restApiId: this.api.id,
+        resourceId: method.resourceId,
+        httpMethod: method.httpMethod,
+        type: "AWS_PROXY",
+        integrationHttpMethod: "POST",
+        uri: props.handler.function.invokeArn,
+        // A body of another content type is refused rather than passed through unvalidated.
+        passthroughBehavior: "NEVER",
+      });
+      routeConstructs.push(method, integration, ...(model ? [model] : []));
+    }
+
+    for (const [responseType, reason] of [
+      ["BAD_REQUEST_BODY", "invalid request body: $context.error.validationErrorString"],
+      ["BAD_REQUEST_PARAMETERS", "missing request parameters: $context.error.validationErrorString"],
+    ] as const) {
+      new ApiGatewayGatewayResponse(this, `response-${responseType}`, {
+        restApiId: this.api.id,
+        responseType,
+        statusCode: "400",
+        responseTemplates: { "application/json": `{"message":"${reason}"}` },
+      });
+    }
+
+    const deployment = new ApiGatewayDeployment(this, "deployment", {
+      restApiId: this.api.id,
+      // A new deployment whenever a route changes; the stage switches to it before the old goes.
+      triggers: { routes: createHash("sha256").update(JSON.stringify(props.routes)).digest("hex") },
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: routeConstructs as never[],
+    });
+    const accessLogs = new CloudwatchLogGroup(this, "access-logs", {
+      name: `API-Gateway-Access-Logs_${props.apiName}/${props.stageName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.stage = new ApiGatewayStage(this, "stage", {
+      restApiId: this.api.id,
+      deploymentId: deployment.id,
+      stageName: props.stageName,
+      accessLogSettings: {
+        destinationArn: accessLogs.arn,
+        format: JSON.stringify({
+          requestId: "$context.requestId",
+          ip: "$context.identity.sourceIp",
+          apiKeyId: "$context.identity.apiKeyId",
+          requestTime: "$context.requestTime",
+          method: "$context.httpMethod",
+          path: "$context.resourcePath",
+          status: "$context.status",
+          error: "$context.error.message",
+          latencyMs: "$context.responseLatency",
+        }),
+      },
+      dependsOn: props.stageDependsOn,
+    });
+    this.invokeUrl = this.stage.invokeUrl;
+    new ApiGatewayMethodSettings(this, "method-settings", {
+      restApiId: this.api.id,
+      stageName: this.stage.stageName,
+      methodPath: "*/*",
+      settings: {
+        metricsEnabled: true,
+        loggingLevel: "ERROR",
+        dataTraceEnabled: false,
+        throttlingRateLimit: props.throttle.rateLimitPerSecond,
+        throttlingBurstLimit: props.throttle.burstLimit,
+      },
+    });
+
+    const plan = new ApiGatewayUsagePlan(this, "usage-plan", {
+      name: `${props.apiName}-ci`,
+      description: "CI registering serials",
+      apiStages: [{ apiId: this.api.id, stage: this.stage.stageName }],
+      throttleSettings: { rateLimit: props.throttle.rateLimitPerSecond, burstLimit: props.throttle.burstLimit },
+      quotaSettings: { limit: props.quotaPerDay, period: "DAY" },
+    });
+    this.apiKey = new ApiGatewayApiKey(this, "api-key", { name: `${props.apiName}-ci`, description: "CI's key for the serial API", enabled: true });
+    new ApiGatewayUsagePlanKey(this, "usage-plan-key", { keyId: this.apiKey.id, keyType: "API_KEY", usagePlanId: plan.id });
+
+    props.handler.grantInvoke("api-gateway", {
+      principal: "apigateway.amazonaws.com",
+      sourceArn: `${this.api.executionArn}/${props.stageName}/*/*`,
+      sourceAccount: props.sourceAccount,
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
+import type { Construct } from "constructs";
+import { join } from "node:path";
+import type { EnvironmentConfig } from "../config";
+import type { SerialApiEnvironment } from "../contracts/function-environments";
+import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
+import { AwsAccount } from "../modules/aws-account";
+import { KeyedRestApi } from "../modules/keyed-rest-api";
+import { NodejsFunction } from "../modules/nodejs-function";
+import { ProjectRole } from "../modules/project-role";
+import { ProjectStack } from "../modules/project-stack";
+import type { IotFleetStack } from "./iot-fleet";
+
+export const SERIAL_API_STAGE = "v1";
+
+/** The serial API CI calls to register the serials that may become devices. */
+export class ApiStack extends ProjectStack<"api"> {
+  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { fleet: IotFleetStack }) {
+    super(scope, "api", { config });
+    const fleet = this.outputsOf(dependencies.fleet);
+    const account = new AwsAccount(this, "account", config.region);
+    const names = this.names;
+
+    const serialApi = new NodejsFunction(this, "serial-api", {
+      functionName: names.lambdaFunction("serial-api"),
+      roleName: names.role("serial-api"),
+      entry: join(__dirname, "..", "functions", "serial-api", "index.ts"),
+      description: "Registers, reads, resets and revokes device serials",
+      environment: { SERIAL_TABLE: fleet.serial_table_name, THING_NAME_PREFIX: names.prefix } satisfies SerialApiEnvironment,
+      logRetentionDays: config.logRetentionDays,
+      timeoutSeconds: 15,
+    });
+    serialApi.role.allow("serial-registry", [
+      { sid: "UseSerialRegistry", actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [fleet.serial_table_arn] },
+    ]);
+    serialApi.role.allow("device-certificates", [
+      {
+        sid: "DeviceThings",
+        actions: ["iot:ListThingPrincipals", "iot:DetachThingPrincipal", "iot:DeleteThing"],
+        resources: [account.arn("iot", `thing/${names.prefix}-*`)],
+      },
+      // Certificate ids are assigned by AWS, so no name can narrow this further.
+      { sid: "DeactivateCertificates", actions: ["iot:UpdateCertificate"], resources: [account.arn("iot", "cert/*")] },
+    ]);
+
+    // API Gateway writes logs with one role per account and region; this sets it.
+    const logsRole = new ProjectRole(this, "api-gateway-logs-role", {
+      roleName: names.role("api-gateway-logs"),
+      description: "API Gateway: write access and execution logs to CloudWatch",
+      trust: { principal: { Service: "apigateway.amazonaws.com" }, conditions: { StringEquals: { "aws:SourceAccount": account.accountId } } },
+    });
+    const logsPolicy = logsRole.attachPolicy("push-logs", account.managedPolicyArn("service-role/AmazonAPIGatewayPushToCloudWatchLogs"));
+    const apiGatewayAccount = new ApiGatewayAccount(this, "api-gateway-account", { cloudwatchRoleArn: logsRole.roleArn, dependsOn: [logsPolicy] });
+
+    const api = new KeyedRestApi(this, "serial-api-gateway", {
+      apiName: `${names.prefix}-serials`,
+      description: "Serial registry for fleet provisioning (API key required)",
+      stageName: SERIAL_API_STAGE,
+      handler: serialApi,
+      routes: [
+        { method: "POST", path: "/serials", bodySchema: { name: "RegisterSerials", schema: registerSerialsRequestJsonSchema() } },
+        { method: "GET", path: "/serials/{serial}" },
+        { method: "POST", path: "/serials/{serial}/reset" },
+        { method: "DELETE", path: "/serials/{serial}" },
+      ],
+      throttle: { rateLimitPerSecond: config.serialApi.rateLimitPerSecond, burstLimit: config.serialApi.burstLimit },
+      quotaPerDay: config.serialApi.quotaPerDay,
+      logRetentionDays: config.logRetentionDays,
+      sourceAccount: account.accountId,
+      stageDependsOn: [apiGatewayAccount],
+    });
+
+    this.exportOutputs({ serial_api_url: api.invokeUrl, serial_api_key_id: api.apiKey.id });
+  }
+}

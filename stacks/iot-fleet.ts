@@ -1,0 +1,116 @@
+import { IotProvisioningTemplate } from "@cdktf/provider-aws/lib/iot-provisioning-template";
+import { IotThingGroup } from "@cdktf/provider-aws/lib/iot-thing-group";
+import { IotThingType } from "@cdktf/provider-aws/lib/iot-thing-type";
+import { Fn } from "cdktf";
+import type { Construct } from "constructs";
+import { join } from "node:path";
+import type { EnvironmentConfig } from "../config";
+import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
+import { claimPolicyDocument } from "../contracts/iot-policies";
+import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
+import { SERIAL_TABLE_KEY } from "../contracts/serial-registry";
+import { AwsAccount } from "../modules/aws-account";
+import { ClaimCertificate } from "../modules/claim-certificate";
+import { ProjectIotPolicy } from "../modules/iot-policy";
+import { NodejsFunction } from "../modules/nodejs-function";
+import { ProjectRole } from "../modules/project-role";
+import { ProjectStack } from "../modules/project-stack";
+import { ProjectTable } from "../modules/project-table";
+import type { IotStack } from "./iot";
+
+/** IoT's only pre-provisioning hook payload version. */
+const HOOK_PAYLOAD_VERSION = "2020-04-01";
+
+/**
+ * How a new Raspberry Pi becomes a device: the serial registry, claim certificates per batch, the
+ * pre-provisioning hook, and the fleet provisioning template.
+ */
+export class IotFleetStack extends ProjectStack<"iot-fleet"> {
+  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack }) {
+    super(scope, "iot-fleet", { config });
+    const iot = this.outputsOf(dependencies.iot);
+    const account = new AwsAccount(this, "account", config.region);
+    const names = this.names;
+
+    const serials = new ProjectTable(this, "serial-table", { tableName: names.serialTable, partitionKey: SERIAL_TABLE_KEY });
+    const thingType = new IotThingType(this, "thing-type", { name: `${names.prefix}-device`, properties: { description: "Smart-home Raspberry Pi" } });
+    const thingGroup = new IotThingGroup(this, "thing-group", { name: `${names.prefix}-devices` });
+
+    // --- Claim certificates, one per manufacturing batch -----------------------------------------
+    const claimPolicy = new ProjectIotPolicy(this, "claim-policy", {
+      policyName: `${names.prefix}-claim`,
+      document: claimPolicyDocument({ arnPrefix: account.arn("iot", "") }, names.provisioningTemplate, names.provisioningClientPrefix),
+    });
+    const claims = config.fleet.batches.map((batch) => ({
+      batch,
+      claim: new ClaimCertificate(this, `claim-${batch.name}`, {
+        batch: batch.name,
+        active: batch.active,
+        policy: claimPolicy,
+        secretName: `${names.prefix}/claim/${batch.name}`,
+        deviceSettings: {
+          endpoint: iot.iot_data_endpoint,
+          templateName: names.provisioningTemplate,
+          clientIdPrefix: names.provisioningClientPrefix,
+        },
+      }),
+    }));
+
+    // --- The pre-provisioning hook --------------------------------------------------------------
+    const hook = new NodejsFunction(this, "provisioning-hook", {
+      functionName: names.lambdaFunction("provisioning-hook"),
+      roleName: names.role("provisioning-hook"),
+      entry: join(__dirname, "..", "functions", "provisioning-hook", "index.ts"),
+      description: "Allows a device to provision once: active batch claim certificate, registered serial",
+      environment: {
+        SERIAL_TABLE: serials.tableName,
+        ACTIVE_CLAIM_CERTIFICATES: Fn.jsonencode(
+          claims.filter(({ batch }) => batch.active).map(({ batch, claim }) => ({ batch: batch.name, certificateId: claim.certificateId })),
+        ),
+        THING_NAME_PREFIX: names.prefix,
+      } satisfies ProvisioningHookEnvironment,
+      logRetentionDays: config.logRetentionDays,
+      // IoT waits 5 s for the answer; more memory means more CPU and a shorter cold start.
+      memorySizeMiB: 512,
+      timeoutSeconds: 4,
+    });
+    serials.grant(hook.role, ["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    // IoT names no documented source ARN for hook invocations; the account scopes it.
+    const invokeHook = hook.grantInvoke("iot", { principal: "iot.amazonaws.com", sourceAccount: account.accountId });
+
+    // --- The provisioning template ----------------------------------------------------------------
+    const provisioningRole = new ProjectRole(this, "provisioning-role", {
+      roleName: names.role("iot-provisioning"),
+      description: "AWS IoT fleet provisioning: create things and certificates from the template",
+      trust: { principal: { Service: "iot.amazonaws.com" }, conditions: { StringEquals: { "aws:SourceAccount": account.accountId } } },
+    });
+    const registration = provisioningRole.attachPolicy("things-registration", account.managedPolicyArn("service-role/AWSIoTThingsRegistration"));
+    const template = new IotProvisioningTemplate(this, "provisioning-template", {
+      name: names.provisioningTemplate,
+      description: "Smart-home Raspberry Pi, by claim certificate and registered serial",
+      enabled: true,
+      type: "FLEET_PROVISIONING",
+      provisioningRoleArn: provisioningRole.roleArn,
+      preProvisioningHook: { targetArn: hook.functionArn, payloadVersion: HOOK_PAYLOAD_VERSION },
+      templateBody: JSON.stringify(
+        deviceProvisioningTemplate({
+          thingNamePrefix: names.prefix,
+          thingTypeName: thingType.name,
+          thingGroupName: thingGroup.name,
+          devicePolicyName: iot.device_policy_name,
+          deviceConfiguration: { topicRoot: names.topicRoot },
+        }),
+      ),
+      // IAM is eventually consistent: IoT must be able to assume the role and call the hook at once.
+      dependsOn: [registration, invokeHook],
+    });
+
+    this.exportOutputs({
+      serial_table_name: serials.tableName,
+      serial_table_arn: serials.tableArn,
+      provisioning_template_name: template.name,
+      claim_certificate_secrets: Fn.jsonencode(Object.fromEntries(claims.map(({ batch, claim }) => [batch.name, claim.secret.name]))),
+      thing_group_name: thingGroup.name,
+    });
+  }
+}
