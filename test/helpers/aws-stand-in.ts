@@ -6,9 +6,11 @@ import dynalite from "dynalite";
 /**
  * Local counterparts of the AWS services the functions call, on loopback:
  * - DynamoDB: dynalite (a real implementation, in memory);
- * - SNS Publish (query protocol), SQS SendMessage (JSON 1.0) and Secrets Manager GetSecretValue
- *   (JSON 1.1): a small recorder speaking each wire protocol, because no free local implementation
- *   of them runs here. It stores what was sent and can be told to fail.
+ * - SNS Publish (query protocol), SQS SendMessage (JSON 1.0), Secrets Manager GetSecretValue
+ *   (JSON 1.1), and the IoT registry calls the serial API makes (REST JSON: ListThingPrincipals,
+ *   DetachThingPrincipal, DeleteThing, UpdateCertificate): a small recorder speaking each wire
+ *   protocol, because no free local implementation of them runs here. It keeps what was sent and
+ *   can be told to fail.
  *
  * The real SDK clients talk to it through the standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
@@ -17,6 +19,10 @@ export interface AwsStandIn {
   readonly published: { topicArn: string; subject?: string; message: string; messageStructure?: string }[];
   readonly sentMessages: { queueUrl: string; body: string; delaySeconds?: number }[];
   readonly secrets: Map<string, string>;
+  /** IoT registry: thing name → attached principals (certificate ARNs). */
+  readonly things: Map<string, Set<string>>;
+  /** IoT certificates: id → status (ACTIVE, INACTIVE, REVOKED …). */
+  readonly certificates: Map<string, string>;
   /** Fail the next N publishes with an error the SDK does not retry (403 AuthorizationError). */
   failNextPublishes(count: number): void;
   close(): Promise<void>;
@@ -28,6 +34,8 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
   const published: AwsStandIn["published"] = [];
   const sentMessages: AwsStandIn["sentMessages"] = [];
   const secrets = new Map<string, string>();
+  const things = new Map<string, Set<string>>();
+  const certificates = new Map<string, string>();
   let publishFailures = 0;
 
   const services = createServer(async (request, response) => {
@@ -48,6 +56,34 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
         return json(400, { __type: "ResourceNotFoundException", Message: "Secrets Manager can't find the specified secret." }, "application/x-amz-json-1.1");
       }
       return json(200, { ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SecretId}-AbCdEf`, Name: SecretId, SecretString: value, VersionId: randomUUID() }, "application/x-amz-json-1.1");
+    }
+    const url = new URL(request.url ?? "/", "http://stand-in");
+    const iotError = (status: number, type: string, message: string) => {
+      response.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": type }).end(JSON.stringify({ message }));
+    };
+    const thingPath = /^\/things\/([^/]+)(\/principals)?$/.exec(url.pathname);
+    if (thingPath) {
+      const thingName = decodeURIComponent(thingPath[1]!);
+      const principals = things.get(thingName);
+      if (!principals) return iotError(404, "ResourceNotFoundException", `thing ${thingName} does not exist`);
+      if (thingPath[2] && request.method === "GET") return json(200, { principals: [...principals] }, "application/json");
+      if (thingPath[2] && request.method === "DELETE") {
+        principals.delete(String(request.headers["x-amzn-principal"]));
+        return json(200, {}, "application/json");
+      }
+      if (!thingPath[2] && request.method === "DELETE") {
+        if (principals.size > 0) return iotError(400, "InvalidRequestException", "detach the thing's principals first");
+        things.delete(thingName);
+        return json(200, {}, "application/json");
+      }
+    }
+    const certificatePath = /^\/certificates\/([0-9a-f]+)$/.exec(url.pathname);
+    if (certificatePath && request.method === "PUT") {
+      const id = certificatePath[1]!;
+      if (!certificates.has(id)) return iotError(404, "ResourceNotFoundException", `certificate ${id} does not exist`);
+      certificates.set(id, url.searchParams.get("newStatus") ?? "");
+      response.writeHead(200).end();
+      return;
     }
     const form = new URLSearchParams(body);
     if (form.get("Action") === "Publish") {
@@ -71,20 +107,23 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
   });
   await listen(services);
 
-  const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const address = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     env: {
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "AKIDLOCALSTANDIN",
       AWS_SECRET_ACCESS_KEY: "local-stand-in",
-      AWS_ENDPOINT_URL_DYNAMODB: url(dynamo),
-      AWS_ENDPOINT_URL_SNS: url(services),
-      AWS_ENDPOINT_URL_SQS: url(services),
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: url(services),
+      AWS_ENDPOINT_URL_DYNAMODB: address(dynamo),
+      AWS_ENDPOINT_URL_SNS: address(services),
+      AWS_ENDPOINT_URL_SQS: address(services),
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: address(services),
+      AWS_ENDPOINT_URL_IOT: address(services),
     },
     published,
     sentMessages,
     secrets,
+    things,
+    certificates,
     failNextPublishes: (count) => {
       publishFailures = count;
     },

@@ -1,0 +1,132 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { SerialRecord } from "../../contracts/serial-registry";
+import { startAwsStandIn, type AwsStandIn } from "../helpers/aws-stand-in";
+import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "../helpers/logs";
+import { synthAll } from "../helpers/synth";
+import { createTablesFromStack } from "../helpers/tables";
+
+/** The pre-provisioning hook through its real entry point, with AWS's documented event, against dynalite. */
+const TABLE = "smarthome-dev-serials";
+const ACTIVE_CLAIM = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+const RETIRED_CLAIM = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+
+let aws: AwsStandIn;
+let documents: DynamoDBDocumentClient;
+let hook: typeof import("../../functions/provisioning-hook");
+const logs = captureFunctionLogs();
+
+/** The event AWS IoT sends, as the pre-provisioning hook documentation shows it. */
+function hookEvent(serial: string | undefined, overrides: Record<string, unknown> = {}) {
+  return {
+    claimCertificateId: ACTIVE_CLAIM,
+    certificateId: `c0ffee${Math.random().toString(16).slice(2).padEnd(58, "0")}`,
+    certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----",
+    templateArn: "arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/smarthome-dev-fleet",
+    clientId: "provisioning-smarthome-dev-221a6d10",
+    parameters: serial === undefined ? {} : { SerialNumber: serial },
+    ...overrides,
+  };
+}
+
+async function seed(serial: string, status: SerialRecord["status"]): Promise<void> {
+  const now = new Date().toISOString();
+  await documents.send(new PutCommand({ TableName: TABLE, Item: { serial, status, registeredAt: now, updatedAt: now } satisfies SerialRecord }));
+}
+
+async function record(serial: string): Promise<SerialRecord | undefined> {
+  return (await documents.send(new GetCommand({ TableName: TABLE, Key: { serial }, ConsistentRead: true }))).Item as SerialRecord | undefined;
+}
+
+const allowed = { allowProvisioning: true, parameterOverrides: {} };
+const denied = { allowProvisioning: false, parameterOverrides: {} };
+
+beforeAll(async () => {
+  aws = await startAwsStandIn();
+  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, {
+    SERIAL_TABLE: TABLE,
+    ACTIVE_CLAIM_CERTIFICATES: JSON.stringify([{ batch: "2026-11-a", certificateId: ACTIVE_CLAIM }]),
+    THING_NAME_PREFIX: "smarthome-dev",
+  });
+  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+  hook = await import("../../functions/provisioning-hook");
+});
+
+afterAll(async () => {
+  documents.destroy();
+  await aws.close();
+});
+
+describe("pre-provisioning hook", () => {
+  it("allows a registered serial and records the device, moving the serial to provisioned", async () => {
+    await seed("SN-REG-1", "registered");
+    const event = hookEvent("SN-REG-1");
+    expect(await hook.handler(event)).toEqual(allowed);
+    expect(await record("SN-REG-1")).toMatchObject({
+      status: "provisioned",
+      thingName: "smarthome-dev-SN-REG-1",
+      certificateId: event.certificateId,
+      claimCertificateId: ACTIVE_CLAIM,
+      provisionedAt: expect.any(String),
+    });
+  });
+
+  it("denies an unknown serial and writes nothing", async () => {
+    expect(await hook.handler(hookEvent("SN-NOBODY"))).toEqual(denied);
+    expect(await record("SN-NOBODY")).toBeUndefined();
+    expect(logs).toContainEqual(expect.objectContaining({ level: "WARN", message: "denied: serial is unknown" }));
+  });
+
+  it("denies a serial that already provisioned (a device that lost its certificate) until an operator resets it", async () => {
+    await seed("SN-DONE-1", "registered");
+    expect(await hook.handler(hookEvent("SN-DONE-1"))).toEqual(allowed);
+    const before = await record("SN-DONE-1");
+    expect(await hook.handler(hookEvent("SN-DONE-1"))).toEqual(denied);
+    expect(await record("SN-DONE-1")).toEqual(before);
+    expect(logs).toContainEqual(expect.objectContaining({ message: "denied: serial is provisioned (an operator must reset it first)" }));
+  });
+
+  it("denies a revoked serial", async () => {
+    await seed("SN-REVOKED", "revoked");
+    expect(await hook.handler(hookEvent("SN-REVOKED"))).toEqual(denied);
+    expect((await record("SN-REVOKED"))?.status).toBe("revoked");
+  });
+
+  it("denies the claim certificate of a retired (or unknown) batch, even for a registered serial", async () => {
+    await seed("SN-RETIRED-BATCH", "registered");
+    expect(await hook.handler(hookEvent("SN-RETIRED-BATCH", { claimCertificateId: RETIRED_CLAIM }))).toEqual(denied);
+    expect((await record("SN-RETIRED-BATCH"))?.status).toBe("registered");
+  });
+
+  it.each([
+    ["no SerialNumber", hookEvent(undefined)],
+    ["a malformed serial", hookEvent("sn 1; DROP")],
+    ["a non-string parameter", { ...hookEvent("SN-REG-9"), parameters: { SerialNumber: 12 } }],
+    ["no claim certificate id", { ...hookEvent("SN-REG-9"), claimCertificateId: undefined }],
+    ["not an object", "hello"],
+    ["null", null],
+  ])("denies a malformed event (%s) and writes nothing", async (_name, event) => {
+    await seed("SN-REG-9", "registered");
+    expect(await hook.handler(event)).toEqual(denied);
+    expect((await record("SN-REG-9"))?.status).toBe("registered");
+  });
+
+  it("20 concurrent invocations for one serial: exactly one allow", async () => {
+    await seed("SN-RACE-1", "registered");
+    const answers = await Promise.all(Array.from({ length: 20 }, () => hook.handler(hookEvent("SN-RACE-1"))));
+    expect(answers.filter((answer) => answer.allowProvisioning)).toHaveLength(1);
+    expect(answers.filter((answer) => !answer.allowProvisioning)).toHaveLength(19);
+    expect((await record("SN-RACE-1"))?.status).toBe("provisioned");
+  });
+
+  it("denies, and logs why, when DynamoDB cannot be reached", async () => {
+    await jest.isolateModulesAsync(async () => {
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = "http://127.0.0.1:9";
+      const isolated = await import("../../functions/provisioning-hook");
+      expect(await isolated.handler(hookEvent("SN-REG-1"))).toEqual(denied);
+    });
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = aws.env.AWS_ENDPOINT_URL_DYNAMODB;
+    expect(logs).toContainEqual(expect.objectContaining({ level: "ERROR", message: "denied: the hook failed" }));
+  });
+});
