@@ -1,0 +1,84 @@
+import { registerSerialsRequestJsonSchema } from "../../contracts/serial-registry";
+import { onlyResource, resources, statements, synthAll } from "../helpers/synth";
+
+const api = synthAll().api;
+
+describe("api stack: the serial API", () => {
+  const methods = Object.values(resources(api, "aws_api_gateway_method"));
+
+  it("serves POST /serials, GET /serials/{serial}, POST /serials/{serial}/reset and DELETE /serials/{serial}", () => {
+    expect(methods.map((m) => m.http_method).sort()).toEqual(["DELETE", "GET", "POST", "POST"]);
+    expect(Object.values(resources(api, "aws_api_gateway_resource")).map((r) => r.path_part).sort()).toEqual(["reset", "serials", "{serial}"]);
+  });
+
+  it("CKV_AWS_59 / CKV2_AWS_70: every method requires the API key", () => {
+    for (const method of methods) expect(method.api_key_required).toBe(true);
+  });
+
+  it("CKV2_AWS_53: every method has a request validator; POST /serials validates its body against the contract's schema", () => {
+    for (const method of methods) expect(method.request_validator_id).toMatch(/aws_api_gateway_request_validator/);
+    const model = onlyResource(api, "aws_api_gateway_model");
+    expect(JSON.parse(model.schema)).toEqual(registerSerialsRequestJsonSchema());
+    const withBody = methods.filter((m) => m.request_models);
+    expect(withBody).toHaveLength(1);
+    expect(withBody[0].request_models).toEqual({ "application/json": expect.stringMatching(/aws_api_gateway_model/) });
+    const pathMethods = methods.filter((m) => !m.request_models);
+    for (const method of pathMethods) expect(method.request_parameters).toEqual({ "method.request.path.serial": true });
+  });
+
+  it("answers a body or parameter that fails validation with a 400 that says why", () => {
+    const responses = Object.values(resources(api, "aws_api_gateway_gateway_response"));
+    expect(responses.map((r) => [r.response_type, r.status_code]).sort()).toEqual([
+      ["BAD_REQUEST_BODY", "400"],
+      ["BAD_REQUEST_PARAMETERS", "400"],
+    ]);
+    expect(responses[0].response_templates["application/json"]).toContain("$context.error.validationErrorString");
+  });
+
+  it("integrates every method with the serial-api function (Lambda proxy), refusing other content types", () => {
+    for (const integration of Object.values(resources(api, "aws_api_gateway_integration"))) {
+      expect(integration).toMatchObject({ type: "AWS_PROXY", integration_http_method: "POST", passthrough_behavior: "NEVER", uri: expect.stringMatching(/aws_lambda_function\.serial-api.+\.invoke_arn/) });
+    }
+  });
+
+  it("throttles and caps the API key with a usage plan", () => {
+    expect(onlyResource(api, "aws_api_gateway_usage_plan")).toMatchObject({
+      throttle_settings: { rate_limit: 5, burst_limit: 10 },
+      quota_settings: { limit: 5000, period: "DAY" },
+    });
+    expect(onlyResource(api, "aws_api_gateway_usage_plan_key")).toMatchObject({ key_type: "API_KEY" });
+  });
+
+  it("CKV_AWS_76: the stage writes access logs to a log group with retention", () => {
+    const stage = onlyResource(api, "aws_api_gateway_stage");
+    expect(stage.stage_name).toBe("v1");
+    expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group\..+access-logs.+\.arn/);
+    expect(JSON.parse(stage.access_log_settings.format)).toMatchObject({ requestId: "$context.requestId", status: "$context.status", apiKeyId: "$context.identity.apiKeyId" });
+    expect(stage.depends_on).toEqual([expect.stringMatching(/aws_api_gateway_account/)]);
+    expect(onlyResource(api, "aws_api_gateway_method_settings").settings).toMatchObject({ metrics_enabled: true, data_trace_enabled: false });
+  });
+
+  it("redeploys when a route changes", () => {
+    const deployment = onlyResource(api, "aws_api_gateway_deployment");
+    expect(deployment.triggers.routes).toMatch(/^[0-9a-f]{64}$/);
+    expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
+  });
+
+  it("the function may use only the serial registry and the devices' things and certificates", () => {
+    const allowed = Object.values(resources(api, "aws_iam_role_policy")).flatMap((p) => statements(JSON.parse(p.policy)));
+    const bySid = Object.fromEntries(allowed.map((s) => [s.Sid, s]));
+    expect(bySid.UseSerialRegistry?.Resource).toEqual(["${data.terraform_remote_state.remote-state-iot-fleet.outputs.serial_table_arn}"]);
+    expect(bySid.DeviceThings?.Resource).toEqual([expect.stringMatching(/:thing\/smarthome-dev-\*$/)]);
+    expect(bySid.UseSerialRegistry?.Action).not.toContain("dynamodb:DeleteItem");
+  });
+
+  it("CKV_AWS_364: API Gateway may invoke the function only from this API's stage, in this account", () => {
+    const permission = Object.values(resources(api, "aws_lambda_permission")).find((p) => p.principal === "apigateway.amazonaws.com");
+    expect(permission).toMatchObject({ source_arn: expect.stringMatching(/aws_api_gateway_rest_api\..+\.execution_arn\}\/v1\/\*\/\*$/), source_account: expect.stringMatching(/aws_caller_identity/) });
+  });
+
+  it("exports the URL and the API key's id (never its value)", () => {
+    expect(Object.keys(api.output ?? {}).sort()).toEqual(["serial_api_key_id", "serial_api_url"]);
+    expect(api.output?.serial_api_key_id?.value).toMatch(/aws_api_gateway_api_key\..+\.id/);
+  });
+});
