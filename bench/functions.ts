@@ -4,7 +4,7 @@
  * unbundled build (each TypeScript file transpiled on its own, packages from node_modules), in the
  * same run. AWS calls go to dynalite and the local stand-in, on loopback.
  *
- * Goal (issue 3): each bundle <= 500 KB unzipped, and loads and answers a first event in <= 300 ms.
+ * Goal: each bundle <= 500 KB unzipped, and loads and answers a first event in <= 300 ms.
  */
 import { buildSync } from "esbuild";
 import { spawn } from "node:child_process";
@@ -68,6 +68,7 @@ async function main() {
   await new Promise<void>((done) => webhook.listen(0, "127.0.0.1", () => done()));
   aws.secrets.set("bench/slack", `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`);
   await createTablesFromStack(synthAll().iot, aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
 
   const baseEnv = {
     ...aws.env,
@@ -78,6 +79,9 @@ async function main() {
     OFFLINE_GRACE_SECONDS: "300",
     DAILY_DIGEST: "false",
     SLACK_WEBHOOK_SECRET_ID: "bench/slack",
+    SERIAL_TABLE: "smarthome-dev-serials",
+    ACTIVE_CLAIM_CERTIFICATES: JSON.stringify([{ batch: "bench", certificateId: "0".repeat(64) }]),
+    THING_NAME_PREFIX: "smarthome-dev",
   };
   let version = 0;
   const events: Record<string, () => unknown> = {
@@ -92,6 +96,15 @@ async function main() {
     }),
     "daily-check": () => ({}),
     "alert-formatter": () => ({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", Message: JSON.stringify({ code: "BENCH", message: "bench", at: "2026-11-27T10:00:00Z", thingName: "t" }) } }] }),
+    "provisioning-hook": () => ({
+      claimCertificateId: "0".repeat(64),
+      certificateId: "f".repeat(64),
+      certificatePem: "-----BEGIN CERTIFICATE-----",
+      templateArn: "arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/smarthome-dev-fleet",
+      clientId: "provisioning-smarthome-dev-bench",
+      parameters: { SerialNumber: `SN-UNKNOWN-${++version}` },
+    }),
+    "serial-api": () => ({ httpMethod: "GET", resource: "/serials/{serial}", path: "/serials/SN-BENCH", pathParameters: { serial: "SN-BENCH" }, body: null }),
   };
 
   const scratch = join(root, ".build", "bench-functions");

@@ -1,6 +1,5 @@
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import type { Construct } from "constructs";
-import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
 import type { SerialApiEnvironment } from "../contracts/function-environments";
 import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
@@ -9,6 +8,7 @@ import { KeyedRestApi } from "../modules/keyed-rest-api";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
+import { functionEntry } from "./functions";
 import type { IotFleetStack } from "./iot-fleet";
 
 export const SERIAL_API_STAGE = "v1";
@@ -24,7 +24,7 @@ export class ApiStack extends ProjectStack<"api"> {
     const serialApi = new NodejsFunction(this, "serial-api", {
       functionName: names.lambdaFunction("serial-api"),
       roleName: names.role("serial-api"),
-      entry: join(__dirname, "..", "functions", "serial-api", "index.ts"),
+      entry: functionEntry("serial-api"),
       description: "Registers, reads, resets and revokes device serials",
       environment: { SERIAL_TABLE: fleet.serial_table_name, THING_NAME_PREFIX: names.prefix } satisfies SerialApiEnvironment,
       logRetentionDays: config.logRetentionDays,

@@ -4,6 +4,7 @@ import { ConnectStack } from "./connect";
 import { Ec2Stack } from "./ec2";
 import { ApiStack } from "./api";
 import { EcrStack } from "./ecr";
+import { bundleAllFunctions } from "./functions";
 import { IotStack } from "./iot";
 import { IotFleetStack } from "./iot-fleet";
 import { RolesStack } from "./roles";
@@ -12,6 +13,7 @@ import { VpcStack } from "./vpc";
 
 /** Every stack of one environment, in the user's deployment order. */
 export function buildStacks(scope: Construct, config: EnvironmentConfig) {
+  bundleAllFunctions();
   const state = new StateStack(scope, config);
   const vpc = new VpcStack(scope, config);
   const connect = new ConnectStack(scope, config, vpc);

@@ -3,7 +3,6 @@ import { IotThingGroup } from "@cdktf/provider-aws/lib/iot-thing-group";
 import { IotThingType } from "@cdktf/provider-aws/lib/iot-thing-type";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
-import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
 import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
 import { claimPolicyDocument } from "../contracts/iot-policies";
@@ -15,6 +14,7 @@ import { ProjectIotPolicy } from "../modules/iot-policy";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
+import { functionEntry } from "./functions";
 import { ProjectTable } from "../modules/project-table";
 import type { IotStack } from "./iot";
 
@@ -60,7 +60,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const hook = new NodejsFunction(this, "provisioning-hook", {
       functionName: names.lambdaFunction("provisioning-hook"),
       roleName: names.role("provisioning-hook"),
-      entry: join(__dirname, "..", "functions", "provisioning-hook", "index.ts"),
+      entry: functionEntry("provisioning-hook"),
       description: "Allows a device to provision once: active batch claim certificate, registered serial",
       environment: {
         SERIAL_TABLE: serials.tableName,

@@ -6,7 +6,6 @@ import { IotTopicRule, type IotTopicRuleErrorAction } from "@cdktf/provider-aws/
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { Construct } from "constructs";
-import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
 import { DEVICE_TABLE_KEY } from "../contracts/device-table";
 import type { AlertFormatterEnvironment, DailyCheckEnvironment, DevicePresenceEnvironment } from "../contracts/function-environments";
@@ -15,16 +14,15 @@ import { anyDeviceTopicFilter, LIFECYCLE_TOPIC_FILTER, thingNameTopicLevel } fro
 import { AlertsTopic } from "../modules/alerts-topic";
 import { AwsAccount } from "../modules/aws-account";
 import { DelayQueue } from "../modules/delay-queue";
-import { bundleFunctions } from "../modules/function-bundle";
 import { ProjectIotPolicy } from "../modules/iot-policy";
 import { IotThingIdentity } from "../modules/iot-thing-identity";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectStack } from "../modules/project-stack";
 import { ProjectTable } from "../modules/project-table";
+import { functionEntry } from "./functions";
 import type { RolesStack } from "./roles";
 
 const IOT_SQL_VERSION = "2016-03-23";
-const functionEntry = (name: string) => join(__dirname, "..", "functions", name, "index.ts");
 
 /**
  * AWS IoT Core for the controller and the devices: policies, the controller's identity, topic rules,
@@ -36,13 +34,6 @@ export class IotStack extends ProjectStack<"iot"> {
     const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
-    const entries = {
-      presence: functionEntry("device-presence"),
-      dailyCheck: functionEntry("daily-check"),
-      alertFormatter: functionEntry("alert-formatter"),
-    };
-    // One esbuild run for all of this stack's functions; each NodejsFunction then finds its bundle.
-    bundleFunctions(config.alerts.slack ? Object.values(entries) : [entries.presence, entries.dailyCheck]);
     const policyScope = { arnPrefix: account.arn("iot", ""), topicRoot: names.topicRoot };
 
     // --- Policies and the controller's identity ----------------------------------------------
@@ -79,7 +70,7 @@ export class IotStack extends ProjectStack<"iot"> {
       const formatter = new NodejsFunction(this, "alert-formatter", {
         functionName: names.lambdaFunction("alert-formatter"),
         roleName: names.role("alert-formatter"),
-        entry: entries.alertFormatter,
+        entry: functionEntry("alert-formatter"),
         description: "Posts alerts from the alerts topic to Slack",
         environment: { SLACK_WEBHOOK_SECRET_ID: webhook.name } satisfies AlertFormatterEnvironment,
         logRetentionDays: config.logRetentionDays,
@@ -104,7 +95,7 @@ export class IotStack extends ProjectStack<"iot"> {
     const presence = new NodejsFunction(this, "device-presence", {
       functionName: names.lambdaFunction("device-presence"),
       roleName: names.role("device-presence"),
-      entry: entries.presence,
+      entry: functionEntry("device-presence"),
       description: "Records device connects/disconnects; alerts once when a device stays offline",
       environment: {
         DEVICE_TABLE: devices.tableName,
@@ -123,7 +114,7 @@ export class IotStack extends ProjectStack<"iot"> {
     const dailyCheck = new NodejsFunction(this, "daily-check", {
       functionName: names.lambdaFunction("daily-check"),
       roleName: names.role("daily-check"),
-      entry: entries.dailyCheck,
+      entry: functionEntry("daily-check"),
       description: "Daily summary of devices offline or not seen for 24 hours",
       environment: {
         DEVICE_TABLE: devices.tableName,

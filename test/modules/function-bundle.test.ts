@@ -4,11 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NodejsFunction } from "../../modules/nodejs-function";
 import { bundleFunction } from "../../modules/function-bundle";
+import { FUNCTION_NAMES } from "../../stacks/functions";
 import { Testing } from "cdktf";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 
 const entry = (name: string) => join(__dirname, "..", "..", "functions", name, "index.ts");
 const FUNCTIONS = readdirSync(join(__dirname, "..", "..", "functions")).filter((name) => name !== "shared");
+
+it("stacks/functions.ts lists every function folder, so synth bundles them all in one run", () => {
+  expect([...FUNCTION_NAMES].sort()).toEqual(FUNCTIONS.sort());
+});
 const LIMIT_BYTES = 500 * 1024;
 
 describe("function bundles", () => {

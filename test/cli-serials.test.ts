@@ -1,0 +1,101 @@
+import { execFile } from "node:child_process";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
+import { createLocalApiGateway } from "../local/api-gateway";
+import { startAwsStandIn, type AwsStandIn } from "./helpers/aws-stand-in";
+import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "./helpers/logs";
+import { synthAll } from "./helpers/synth";
+import { createTablesFromStack } from "./helpers/tables";
+
+/**
+ * `npm run serials` against the real serial-api handler behind the local API Gateway stand-in
+ * (API key checked, body model validated), with dynalite behind it.
+ */
+const API_KEY = "local-ci-key";
+let aws: AwsStandIn;
+let gateway: Server;
+let env: Record<string, string>;
+let cli: typeof import("../cli/serials");
+captureFunctionLogs();
+
+beforeAll(async () => {
+  aws = await startAwsStandIn();
+  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, { SERIAL_TABLE: "smarthome-dev-serials", THING_NAME_PREFIX: "smarthome-dev" });
+  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  const { handler } = await import("../functions/serial-api");
+  gateway = createLocalApiGateway({
+    stage: "v1",
+    apiKey: API_KEY,
+    handler,
+    routes: [
+      { method: "POST", resource: "/serials", bodySchema: registerSerialsRequestJsonSchema() },
+      { method: "GET", resource: "/serials/{serial}" },
+      { method: "POST", resource: "/serials/{serial}/reset" },
+      { method: "DELETE", resource: "/serials/{serial}" },
+    ],
+  });
+  await new Promise<void>((done) => gateway.listen(0, "127.0.0.1", () => done()));
+  env = { SERIAL_API_URL: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/v1`, SERIAL_API_KEY: API_KEY };
+  cli = await import("../cli/serials");
+});
+
+afterAll(async () => {
+  await new Promise((done) => gateway.close(done));
+  await aws.close();
+});
+
+describe("npm run serials", () => {
+  it("adds serials (again without error), gets, and revokes one", async () => {
+    expect(await cli.main(["add", "SN-CLI-1", "SN-CLI-2", "--batch", "2026-11-a"], env)).toBe(0);
+    expect(await cli.main(["add", "SN-CLI-1"], env)).toBe(0);
+    expect(await cli.main(["get", "SN-CLI-1"], env)).toBe(0);
+    expect(console.log).toHaveBeenCalledWith(expect.stringContaining('"status":"registered"'));
+    expect(await cli.main(["revoke", "SN-CLI-2"], env)).toBe(0);
+  });
+
+  it("sends more than 100 serials in several requests", async () => {
+    const many = Array.from({ length: 230 }, (_, index) => `SN-MANY-${index}`);
+    expect(cli.plan(["add", ...many]).map((call) => (call.body as { serials: string[] }).serials.length)).toEqual([100, 100, 30]);
+    expect(await cli.main(["add", ...many], env)).toBe(0);
+  });
+
+  it("exits 1 when the API refuses: unknown serial, wrong state, wrong key", async () => {
+    expect(await cli.main(["get", "SN-NOBODY"], env)).toBe(1);
+    expect(console.error).toHaveBeenCalledWith(expect.stringContaining("404"));
+    expect(await cli.main(["reset", "SN-CLI-1"], env)).toBe(1);
+    expect(await cli.main(["add", "SN-CLI-3"], { ...env, SERIAL_API_KEY: "wrong" })).toBe(1);
+    expect(console.error).toHaveBeenCalledWith(expect.stringContaining('403 {"message":"Forbidden"}'));
+  });
+
+  it.each([
+    [["add"], /add takes one or more serials/],
+    [["add", "sn-lower"], /not a serial/],
+    [["get", "SN-1", "SN-2"], /get takes exactly one serial/],
+    [["add", "SN-1", "--batch", "BAD BATCH"], /--batch takes a batch name/],
+    [["frobnicate", "SN-1"], /usage: npm run serials/],
+  ])("exits 2 on bad usage %j, sending nothing", async (args, message) => {
+    const fetchSpy = jest.spyOn(global, "fetch");
+    expect(await cli.main(args, env)).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(expect.stringMatching(message));
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it("exits 2 without SERIAL_API_URL or SERIAL_API_KEY", async () => {
+    expect(await cli.main(["get", "SN-1"], {})).toBe(2);
+    expect(await cli.main(["get", "SN-1"], { SERIAL_API_URL: env.SERIAL_API_URL })).toBe(2);
+  });
+
+  it("runs as `npm run serials` and sets its exit code", async () => {
+    const run = (args: string[]) =>
+      promisify(execFile)("npm", ["run", "--silent", "serials", "--", ...args], { cwd: join(__dirname, ".."), env: { ...process.env, ...env } }).then(
+        () => 0,
+        (error: { code?: number }) => error.code ?? -1,
+      );
+    expect(await run(["add", "SN-PROCESS-1"])).toBe(0);
+    expect(await run(["get", "SN-PROCESS-NOBODY"])).toBe(1);
+    expect(await run(["add", "lowercase"])).toBe(2);
+  }, 60_000);
+});
