@@ -1,7 +1,8 @@
 import Ajv from "ajv-draft-04";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
+import { readBody } from "./http";
 
 export interface LocalRoute {
   readonly method: string;
@@ -83,14 +84,5 @@ export function createLocalApiGateway(options: LocalApiGatewayOptions): Server {
       },
     });
     send(result.statusCode, result.body, Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)])));
-  });
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => done(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", fail);
   });
 }

@@ -5,26 +5,23 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
 import { createLocalApiGateway } from "../local/api-gateway";
-import { startAwsStandIn, type AwsStandIn } from "./helpers/aws-stand-in";
-import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "./helpers/logs";
-import { synthAll } from "./helpers/synth";
-import { createTablesFromStack } from "./helpers/tables";
+import { startFunctionTestbed, type FunctionTestbed } from "./helpers/function-testbed";
+import { captureFunctionLogs } from "./helpers/logs";
 
 /**
  * `npm run serials` against the real serial-api handler behind the local API Gateway stand-in
  * (API key checked, body model validated), with dynalite behind it.
  */
 const API_KEY = "local-ci-key";
-let aws: AwsStandIn;
 let gateway: Server;
 let env: Record<string, string>;
 let cli: typeof import("../cli/serials");
 captureFunctionLogs();
 
+let testbed: FunctionTestbed;
+
 beforeAll(async () => {
-  aws = await startAwsStandIn();
-  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, { SERIAL_TABLE: "smarthome-dev-serials", THING_NAME_PREFIX: "smarthome-dev" });
-  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  testbed = await startFunctionTestbed("iot-fleet", () => ({ SERIAL_TABLE: "smarthome-dev-serials", THING_NAME_PREFIX: "smarthome-dev" }));
   const { handler } = await import("../functions/serial-api");
   gateway = createLocalApiGateway({
     stage: "v1",
@@ -44,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((done) => gateway.close(done));
-  await aws.close();
+  await testbed.close();
 });
 
 describe("npm run serials", () => {

@@ -1,11 +1,9 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dailySummaryAlertSchema } from "../../contracts/alerts";
 import type { DeviceRecord } from "../../contracts/device-table";
-import { startAwsStandIn, type AwsStandIn } from "../helpers/aws-stand-in";
-import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "../helpers/logs";
-import { synthAll } from "../helpers/synth";
-import { createTablesFromStack } from "../helpers/tables";
+import type { AwsStandIn } from "../helpers/aws-stand-in";
+import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
+import { captureFunctionLogs } from "../helpers/logs";
 
 /** The daily-check function through its real entry point, against dynalite and the SNS stand-in. */
 const TABLE = "smarthome-dev-devices";
@@ -36,17 +34,14 @@ async function loadHandler(dailyDigest: "true" | "false"): Promise<typeof import
   return handler;
 }
 
+let testbed: FunctionTestbed;
+
 beforeAll(async () => {
-  aws = await startAwsStandIn();
-  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, { DEVICE_TABLE: TABLE, ALERTS_TOPIC_ARN: TOPIC });
-  await createTablesFromStack(synthAll().iot, aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+  testbed = await startFunctionTestbed("iot", () => ({ DEVICE_TABLE: TABLE, ALERTS_TOPIC_ARN: TOPIC }));
+  ({ aws, documents } = testbed);
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await aws.close();
-});
+afterAll(() => testbed.close());
 
 beforeEach(() => {
   aws.published.length = 0;

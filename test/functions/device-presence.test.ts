@@ -1,12 +1,10 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SQSEvent } from "aws-lambda";
 import { deviceOfflineAlertSchema } from "../../contracts/alerts";
 import type { DeviceRecord } from "../../contracts/device-table";
-import { startAwsStandIn, type AwsStandIn } from "../helpers/aws-stand-in";
-import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "../helpers/logs";
-import { synthAll } from "../helpers/synth";
-import { createTablesFromStack } from "../helpers/tables";
+import type { AwsStandIn } from "../helpers/aws-stand-in";
+import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
+import { captureFunctionLogs } from "../helpers/logs";
 
 /**
  * The device-presence function through its real entry point (`handler`), with the lifecycle event
@@ -86,24 +84,18 @@ function alertsFor(thingName: string) {
   return aws.published.filter((message) => message.message.includes(thingName));
 }
 
+let testbed: FunctionTestbed;
+
 beforeAll(async () => {
-  aws = await startAwsStandIn();
-  QUEUE = `${aws.env.AWS_ENDPOINT_URL_SQS}/123456789012/smarthome-dev-presence-checks`;
-  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, {
-    DEVICE_TABLE: TABLE,
-    ALERTS_TOPIC_ARN: TOPIC,
-    PRESENCE_CHECK_QUEUE_URL: QUEUE,
-    OFFLINE_GRACE_SECONDS: "300",
+  testbed = await startFunctionTestbed("iot", (stand) => {
+    QUEUE = `${stand.env.AWS_ENDPOINT_URL_SQS}/123456789012/smarthome-dev-presence-checks`;
+    return { DEVICE_TABLE: TABLE, ALERTS_TOPIC_ARN: TOPIC, PRESENCE_CHECK_QUEUE_URL: QUEUE, OFFLINE_GRACE_SECONDS: "300" };
   });
-  await createTablesFromStack(synthAll().iot, aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+  ({ aws, documents } = testbed);
   presence = await import("../../functions/device-presence");
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await aws.close();
-});
+afterAll(() => testbed.close());
 
 describe("device-presence function", () => {
   it("connect: records the device as connected", async () => {

@@ -1,10 +1,8 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SerialRecord } from "../../contracts/serial-registry";
-import { startAwsStandIn, type AwsStandIn } from "../helpers/aws-stand-in";
-import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "../helpers/logs";
-import { synthAll } from "../helpers/synth";
-import { createTablesFromStack } from "../helpers/tables";
+import type { AwsStandIn } from "../helpers/aws-stand-in";
+import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
+import { captureFunctionLogs } from "../helpers/logs";
 
 /** The pre-provisioning hook through its real entry point, with AWS's documented event, against dynalite. */
 const TABLE = "smarthome-dev-serials";
@@ -41,22 +39,19 @@ async function record(serial: string): Promise<SerialRecord | undefined> {
 const allowed = { allowProvisioning: true, parameterOverrides: {} };
 const denied = { allowProvisioning: false, parameterOverrides: {} };
 
+let testbed: FunctionTestbed;
+
 beforeAll(async () => {
-  aws = await startAwsStandIn();
-  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, {
+  testbed = await startFunctionTestbed("iot-fleet", () => ({
     SERIAL_TABLE: TABLE,
     ACTIVE_CLAIM_CERTIFICATES: JSON.stringify([{ batch: "2026-11-a", certificateId: ACTIVE_CLAIM }]),
     THING_NAME_PREFIX: "smarthome-dev",
-  });
-  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+  }));
+  ({ aws, documents } = testbed);
   hook = await import("../../functions/provisioning-hook");
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await aws.close();
-});
+afterAll(() => testbed.close());
 
 describe("pre-provisioning hook", () => {
   it("allows a registered serial and records the device, moving the serial to provisioned", async () => {

@@ -1,12 +1,10 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import Ajv from "ajv-draft-04";
 import { MAX_SERIALS_PER_REQUEST, registerSerialsRequestJsonSchema, type SerialRecord } from "../../contracts/serial-registry";
 import { apiGatewayEvent } from "../helpers/api-gateway-event";
-import { startAwsStandIn, type AwsStandIn } from "../helpers/aws-stand-in";
-import { captureFunctionLogs, POWERTOOLS_TEST_ENV } from "../helpers/logs";
-import { synthAll } from "../helpers/synth";
-import { createTablesFromStack } from "../helpers/tables";
+import type { AwsStandIn } from "../helpers/aws-stand-in";
+import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
+import { captureFunctionLogs } from "../helpers/logs";
 
 /**
  * The serial API through its real entry point with API Gateway proxy events, against dynalite and
@@ -45,18 +43,15 @@ async function provisionedDevice(serial: string, certificateId: string): Promise
   aws.things.set(thingName, new Set([`arn:aws:iot:eu-west-1:123456789012:cert/${certificateId}`]));
 }
 
+let testbed: FunctionTestbed;
+
 beforeAll(async () => {
-  aws = await startAwsStandIn();
-  Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, { SERIAL_TABLE: TABLE, THING_NAME_PREFIX: "smarthome-dev" });
-  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+  testbed = await startFunctionTestbed("iot-fleet", () => ({ SERIAL_TABLE: TABLE, THING_NAME_PREFIX: "smarthome-dev" }));
+  ({ aws, documents } = testbed);
   api = await import("../../functions/serial-api");
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await aws.close();
-});
+afterAll(() => testbed.close());
 
 describe("serial API: registering", () => {
   it("registers serials, and re-posting them is not an error", async () => {

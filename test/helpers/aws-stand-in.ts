@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
+import { readBody } from "../../local/http";
 
 /**
  * Local counterparts of the AWS services the functions call, on loopback:
@@ -135,13 +136,4 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
 
 function listen(server: Server): Promise<void> {
   return new Promise((done) => server.listen(0, "127.0.0.1", () => done()));
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => done(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", fail);
-  });
 }

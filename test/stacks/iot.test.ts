@@ -84,7 +84,6 @@ describe("iot stack", () => {
     });
 
     it("Slack is off by default: no webhook secret, no formatter", () => {
-      expect(resources(iot, "aws_lambda_function")).not.toHaveProperty("alert-formatter_function_0A8CD8A8");
       expect(Object.values(resources(iot, "aws_lambda_function")).map((f) => f.function_name)).not.toContain("smarthome-dev-alert-formatter");
       expect(iot.output?.slack_webhook_secret_name?.value).toBe("");
     });
