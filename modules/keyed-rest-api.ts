@@ -34,6 +34,8 @@ export interface KeyedRestApiProps {
   readonly routes: readonly KeyedRoute[];
   readonly throttle: { readonly rateLimitPerSecond: number; readonly burstLimit: number };
   readonly quotaPerDay: number;
+  /** Log group of the stage's access logs. */
+  readonly accessLogGroupName: string;
   readonly logRetentionDays: number;
   readonly sourceAccount: string;
   /**
@@ -145,7 +147,7 @@ export class KeyedRestApi extends Construct {
       dependsOn: routeConstructs as never[],
     });
     const accessLogs = new CloudwatchLogGroup(this, "access-logs", {
-      name: `API-Gateway-Access-Logs_${props.apiName}/${props.stageName}`,
+      name: props.accessLogGroupName,
       retentionInDays: props.logRetentionDays,
     });
     this.stage = new ApiGatewayStage(this, "stage", {

@@ -65,6 +65,7 @@ export class ApiStack extends ProjectStack<"api"> {
       ],
       throttle: { rateLimitPerSecond: config.serialApi.rateLimitPerSecond, burstLimit: config.serialApi.burstLimit },
       quotaPerDay: config.serialApi.quotaPerDay,
+      accessLogGroupName: names.logGroup("api/serials-access"),
       logRetentionDays: config.logRetentionDays,
       sourceAccount: account.accountId,
       stageDependsOn: [apiGatewayAccount],
