@@ -15,8 +15,8 @@ import { join, relative } from "node:path";
 import { unzipSync } from "fflate";
 import { readFileSync } from "node:fs";
 import { bundleFunction } from "../modules/function-bundle";
-import { startAwsStandIn } from "../test/helpers/aws-stand-in";
-import { createTablesFromStack } from "../test/helpers/tables";
+import { startAwsStandIn } from "../local/aws-services";
+import { createTablesFromStack } from "../local/tables";
 import { synthAll } from "../test/helpers/synth";
 
 const root = join(__dirname, "..");

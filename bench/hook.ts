@@ -10,9 +10,9 @@ import { unzipSync } from "fflate";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundleFunction } from "../modules/function-bundle";
-import { startAwsStandIn } from "../test/helpers/aws-stand-in";
+import { startAwsStandIn } from "../local/aws-services";
 import { synthAll } from "../test/helpers/synth";
-import { createTablesFromStack } from "../test/helpers/tables";
+import { createTablesFromStack } from "../local/tables";
 
 const INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 1000);
 const LIMIT_MS = 5000;

@@ -4,7 +4,7 @@ import type { EnvironmentConfig } from "../config";
 import type { SerialApiEnvironment } from "../contracts/function-environments";
 import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
-import { KeyedRestApi } from "../modules/keyed-rest-api";
+import { KeyedRestApi, type KeyedRoute } from "../modules/keyed-rest-api";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
@@ -12,6 +12,14 @@ import { functionEntry } from "./functions";
 import type { IotFleetStack } from "./iot-fleet";
 
 export const SERIAL_API_STAGE = "v1";
+
+/** The serial API's routes; the local stand-in serves the same ones. */
+export const SERIAL_API_ROUTES: readonly KeyedRoute[] = [
+  { method: "POST", path: "/serials", bodySchema: { name: "RegisterSerials", schema: registerSerialsRequestJsonSchema() } },
+  { method: "GET", path: "/serials/{serial}" },
+  { method: "POST", path: "/serials/{serial}/reset" },
+  { method: "DELETE", path: "/serials/{serial}" },
+];
 
 /** The serial API CI calls to register the serials that may become devices. */
 export class ApiStack extends ProjectStack<"api"> {
@@ -57,12 +65,7 @@ export class ApiStack extends ProjectStack<"api"> {
       description: "Serial registry for fleet provisioning (API key required)",
       stageName: SERIAL_API_STAGE,
       handler: serialApi,
-      routes: [
-        { method: "POST", path: "/serials", bodySchema: { name: "RegisterSerials", schema: registerSerialsRequestJsonSchema() } },
-        { method: "GET", path: "/serials/{serial}" },
-        { method: "POST", path: "/serials/{serial}/reset" },
-        { method: "DELETE", path: "/serials/{serial}" },
-      ],
+      routes: SERIAL_API_ROUTES,
       throttle: { rateLimitPerSecond: config.serialApi.rateLimitPerSecond, burstLimit: config.serialApi.burstLimit },
       quotaPerDay: config.serialApi.quotaPerDay,
       accessLogGroupName: names.logGroup("api/serials-access"),

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SNSEvent } from "aws-lambda";
-import { startAwsStandIn, type AwsStandIn } from "../helpers/aws-stand-in";
+import { startAwsStandIn, type AwsStandIn } from "../../local/aws-services";
 import { POWERTOOLS_TEST_ENV, captureFunctionLogs } from "../helpers/logs";
 
 /**

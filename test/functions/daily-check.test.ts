@@ -1,7 +1,7 @@
 import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dailySummaryAlertSchema } from "../../contracts/alerts";
 import type { DeviceRecord } from "../../contracts/device-table";
-import type { AwsStandIn } from "../helpers/aws-stand-in";
+import type { AwsStandIn } from "../../local/aws-services";
 import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
 import { captureFunctionLogs } from "../helpers/logs";
 

@@ -2,7 +2,7 @@ import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/l
 import type { SQSEvent } from "aws-lambda";
 import { deviceOfflineAlertSchema } from "../../contracts/alerts";
 import type { DeviceRecord } from "../../contracts/device-table";
-import type { AwsStandIn } from "../helpers/aws-stand-in";
+import type { AwsStandIn } from "../../local/aws-services";
 import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
 import { captureFunctionLogs } from "../helpers/logs";
 

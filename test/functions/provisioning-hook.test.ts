@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SerialRecord } from "../../contracts/serial-registry";
-import type { AwsStandIn } from "../helpers/aws-stand-in";
+import type { AwsStandIn } from "../../local/aws-services";
 import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
 import { captureFunctionLogs } from "../helpers/logs";
 

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from
 import Ajv from "ajv-draft-04";
 import { MAX_SERIALS_PER_REQUEST, registerSerialsRequestJsonSchema, type SerialRecord } from "../../contracts/serial-registry";
 import { apiGatewayEvent } from "../helpers/api-gateway-event";
-import type { AwsStandIn } from "../helpers/aws-stand-in";
+import type { AwsStandIn } from "../../local/aws-services";
 import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
 import { captureFunctionLogs } from "../helpers/logs";
 

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { StackId } from "../../contracts/stack-outputs";
-import { startAwsStandIn, type AwsStandIn } from "./aws-stand-in";
+import { startAwsStandIn, type AwsStandIn } from "../../local/aws-services";
 import { POWERTOOLS_TEST_ENV } from "./logs";
 import { synthAll } from "./synth";
-import { createTablesFromStack } from "./tables";
+import { createTablesFromStack } from "../../local/tables";
 
 export interface FunctionTestbed {
   aws: AwsStandIn;

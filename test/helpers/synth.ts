@@ -1,21 +1,13 @@
-import { Testing } from "cdktf";
 import { environments, parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from "../../config";
 import type { StackId } from "../../contracts/stack-outputs";
-import { buildStacks } from "../../stacks/app";
+import { synthesizeStacks, type StackJson } from "../../local/synthesized";
+
+export type { StackJson } from "../../local/synthesized";
 
 /** The default environment with an account id, as a real deployment would have. */
 export function testConfig(overrides: Partial<EnvironmentInput> = {}): EnvironmentConfig {
   return parseEnvironment({ ...environments.dev, accountId: "123456789012", ...overrides });
 }
-
-/** A synthesized stack: Terraform JSON, with cdktf's "//" metadata removed. */
-export type StackJson = {
-  terraform: Record<string, any>;
-  provider?: Record<string, any>;
-  resource?: Record<string, Record<string, any>>;
-  data?: Record<string, Record<string, any>>;
-  output?: Record<string, { value: string; description?: string }>;
-};
 
 const cache = new Map<EnvironmentConfig, Record<StackId, StackJson>>();
 
@@ -23,10 +15,7 @@ const cache = new Map<EnvironmentConfig, Record<StackId, StackJson>>();
 export function synthAll(config: EnvironmentConfig = defaultConfig): Record<StackId, StackJson> {
   const cached = cache.get(config);
   if (cached) return cached;
-  const stacks = buildStacks(Testing.app(), config);
-  const synthesized = Object.fromEntries(
-    Object.entries(stacks).map(([id, stack]) => [id, JSON.parse(Testing.synth(stack)) as StackJson]),
-  ) as Record<StackId, StackJson>;
+  const synthesized = synthesizeStacks(config);
   cache.set(config, synthesized);
   return synthesized;
 }

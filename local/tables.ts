@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement } from "@aws-sdk/client-dynamodb";
-import type { StackJson } from "./synth";
+import type { StackJson } from "./synthesized";
 
 /** Creates, in a local DynamoDB, every table a synthesized stack defines, with its key schema. */
 export async function createTablesFromStack(stack: StackJson, endpoint: string): Promise<string[]> {

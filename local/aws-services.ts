@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
-import { readBody } from "../../local/http";
+import { readBody } from "./http";
 
 /**
  * Local counterparts of the AWS services the functions call, on loopback:
@@ -15,6 +15,26 @@ import { readBody } from "../../local/http";
  *
  * The real SDK clients talk to it through the standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
+/** The IoT registry calls the serial API makes, on whatever keeps the registry. */
+export interface IotControlPlane {
+  /** Principal ARNs attached to a thing; undefined when there is no such thing. */
+  listThingPrincipals(thingName: string): string[] | undefined;
+  detachThingPrincipal(thingName: string, principalArn: string): void;
+  /** false when the thing still has principals. */
+  deleteThing(thingName: string): boolean;
+  /** false when there is no such certificate. */
+  updateCertificate(certificateId: string, status: string): boolean;
+}
+
+export interface AwsStandInOptions {
+  /** @default - the stand-in's own `things` and `certificates` maps */
+  iot?: IotControlPlane;
+  /** Called for each SNS Publish after it is recorded (the local alert sink). */
+  onPublish?(message: { topicArn: string; subject?: string; message: string }): void;
+  /** Called for each SQS SendMessage after it is recorded (local event source mappings). */
+  onSendMessage?(message: { queueUrl: string; body: string; delaySeconds?: number; messageId: string }): void;
+}
+
 export interface AwsStandIn {
   readonly env: Record<string, string>;
   readonly published: { topicArn: string; subject?: string; message: string; messageStructure?: string }[];
@@ -29,7 +49,7 @@ export interface AwsStandIn {
   close(): Promise<void>;
 }
 
-export async function startAwsStandIn(): Promise<AwsStandIn> {
+export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(dynamo);
   const published: AwsStandIn["published"] = [];
@@ -38,6 +58,12 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
   const things = new Map<string, Set<string>>();
   const certificates = new Map<string, string>();
   let publishFailures = 0;
+  const iot: IotControlPlane = options.iot ?? {
+    listThingPrincipals: (thingName) => (things.has(thingName) ? [...things.get(thingName)!] : undefined),
+    detachThingPrincipal: (thingName, principal) => void things.get(thingName)?.delete(principal),
+    deleteThing: (thingName) => (things.get(thingName)?.size ? false : (things.delete(thingName), true)),
+    updateCertificate: (certificateId, status) => certificates.has(certificateId) && (certificates.set(certificateId, status), true),
+  };
 
   const services = createServer(async (request, response) => {
     const body = await readBody(request);
@@ -47,8 +73,10 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
     };
     if (target === "AmazonSQS.SendMessage") {
       const input = JSON.parse(body) as { QueueUrl: string; MessageBody: string; DelaySeconds?: number };
+      const messageId = randomUUID();
       sentMessages.push({ queueUrl: input.QueueUrl, body: input.MessageBody, delaySeconds: input.DelaySeconds });
-      return json(200, { MessageId: randomUUID(), MD5OfMessageBody: createHash("md5").update(input.MessageBody).digest("hex") });
+      options.onSendMessage?.({ queueUrl: input.QueueUrl, body: input.MessageBody, delaySeconds: input.DelaySeconds, messageId });
+      return json(200, { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(input.MessageBody).digest("hex") });
     }
     if (target === "secretsmanager.GetSecretValue") {
       const { SecretId } = JSON.parse(body) as { SecretId: string };
@@ -65,24 +93,22 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
     const thingPath = /^\/things\/([^/]+)(\/principals)?$/.exec(url.pathname);
     if (thingPath) {
       const thingName = decodeURIComponent(thingPath[1]!);
-      const principals = things.get(thingName);
+      const principals = iot.listThingPrincipals(thingName);
       if (!principals) return iotError(404, "ResourceNotFoundException", `thing ${thingName} does not exist`);
-      if (thingPath[2] && request.method === "GET") return json(200, { principals: [...principals] }, "application/json");
+      if (thingPath[2] && request.method === "GET") return json(200, { principals }, "application/json");
       if (thingPath[2] && request.method === "DELETE") {
-        principals.delete(String(request.headers["x-amzn-principal"]));
+        iot.detachThingPrincipal(thingName, String(request.headers["x-amzn-principal"]));
         return json(200, {}, "application/json");
       }
       if (!thingPath[2] && request.method === "DELETE") {
-        if (principals.size > 0) return iotError(400, "InvalidRequestException", "detach the thing's principals first");
-        things.delete(thingName);
+        if (!iot.deleteThing(thingName)) return iotError(400, "InvalidRequestException", "detach the thing's principals first");
         return json(200, {}, "application/json");
       }
     }
     const certificatePath = /^\/certificates\/([0-9a-f]+)$/.exec(url.pathname);
     if (certificatePath && request.method === "PUT") {
       const id = certificatePath[1]!;
-      if (!certificates.has(id)) return iotError(404, "ResourceNotFoundException", `certificate ${id} does not exist`);
-      certificates.set(id, url.searchParams.get("newStatus") ?? "");
+      if (!iot.updateCertificate(id, url.searchParams.get("newStatus") ?? "")) return iotError(404, "ResourceNotFoundException", `certificate ${id} does not exist`);
       response.writeHead(200).end();
       return;
     }
@@ -93,12 +119,14 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
         response.writeHead(403, { "content-type": "text/xml" });
         return response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>stand-in failure</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
       }
-      published.push({
+      const message = {
         topicArn: form.get("TopicArn") ?? "",
         subject: form.get("Subject") ?? undefined,
         message: form.get("Message") ?? "",
         messageStructure: form.get("MessageStructure") ?? undefined,
-      });
+      };
+      published.push(message);
+      options.onPublish?.(message);
       response.writeHead(200, { "content-type": "text/xml" });
       return response.end(
         `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,

@@ -1,0 +1,157 @@
+import { createBroker, type Client } from "aedes";
+import { randomUUID, X509Certificate } from "node:crypto";
+import { createServer, type Server, type TLSSocket } from "node:tls";
+import type { AddressInfo } from "node:net";
+import { lifecycleTopic } from "../contracts/topics";
+import { certificateIdOf, type CertificateAuthority } from "./certificate-authority";
+import type { FleetProvisioning } from "./fleet-provisioning";
+import { evaluate, type ConnectionContext, type IotAction } from "./iot-policy";
+import type { IotRegistry } from "./iot-registry";
+
+/**
+ * The MQTT side of AWS IoT Core, on loopback: MQTT 3.1.1 (aedes) over mutual TLS. A client is its
+ * certificate: only ACTIVE certificates of the registry connect, and every connect, publish,
+ * subscribe and delivery is decided by the IoT policies attached to that certificate. Denied
+ * connects and publishes close the connection, denied subscriptions are refused, and denied
+ * deliveries are dropped, as in IoT Core. Lifecycle events are published on connect and disconnect.
+ */
+export interface IotBroker {
+  readonly host: string;
+  readonly port: number;
+  /** Called with every message that reaches the broker's topics (for the rules engine). */
+  onMessage(listener: (message: { topic: string; payload: Buffer; clientId?: string }) => void): void;
+  close(): Promise<void>;
+}
+
+interface Connection extends ConnectionContext {
+  readonly certificateId: string;
+  readonly sessionIdentifier: string;
+  readonly versionNumber: number;
+  disconnectReason?: string;
+}
+
+export async function startIotBroker(options: {
+  registry: IotRegistry;
+  authority: CertificateAuthority;
+  provisioning: FleetProvisioning;
+  port?: number;
+}): Promise<IotBroker> {
+  const { registry, provisioning } = options;
+  const connections = new WeakMap<Client, Connection>();
+  const versions = new Map<string, number>();
+  const listeners: ((message: { topic: string; payload: Buffer; clientId?: string }) => void)[] = [];
+  const arn = (resource: string) => `arn:aws:iot:${registry.region}:${registry.accountId}:${resource}`;
+  const allowed = (connection: Connection, action: IotAction, resource: string) =>
+    evaluate(registry.policiesOf(connection.certificateId), { action, resource: arn(resource), connection }) === "Allow";
+
+  const broker = createBroker({
+    authenticate(client, _username, _password, done) {
+      const peer = (client.conn as TLSSocket).getPeerX509Certificate?.() as X509Certificate | undefined;
+      const certificateId = peer ? certificateIdOf(peer.toString()) : undefined;
+      const certificate = certificateId ? registry.certificates.get(certificateId) : undefined;
+      const refuse = () => done(Object.assign(new Error("not authorized"), { returnCode: 5 }), false);
+      if (!certificateId || certificate?.status !== "ACTIVE") return refuse();
+      const versionNumber = (versions.get(client.id) ?? -1) + 1;
+      const connection: Connection = {
+        clientId: client.id,
+        certificateId,
+        thingName: registry.thingOf(certificateId, client.id),
+        sessionIdentifier: randomUUID(),
+        versionNumber,
+      };
+      if (!allowed(connection, "iot:Connect", `client/${client.id}`)) return refuse();
+      versions.set(client.id, versionNumber);
+      connections.set(client, connection);
+      done(null, true);
+    },
+    authorizePublish(client, packet, done) {
+      const connection = client ? connections.get(client) : undefined;
+      if (!client || !connection) return done(null);
+      if (!allowed(connection, "iot:Publish", `topic/${packet.topic}`)) {
+        connection.disconnectReason = "FORBIDDEN_ACCESS";
+        return done(new Error(`publish to ${packet.topic} denied`));
+      }
+      if (provisioning.handles(packet.topic)) {
+        void provisioning
+          .answer({ topic: packet.topic, payload: Buffer.from(packet.payload), clientId: client.id, certificateId: connection.certificateId })
+          .then((answer) => client.publish({ cmd: "publish", topic: answer.topic, payload: Buffer.from(JSON.stringify(answer.payload)), qos: 0, retain: false, dup: false }, () => undefined));
+      }
+      done(null);
+    },
+    authorizeSubscribe(client, subscription, done) {
+      const connection = connections.get(client);
+      const permitted = connection && allowed(connection, "iot:Subscribe", `topicfilter/${subscription.topic}`);
+      done(null, permitted ? subscription : null);
+    },
+    authorizeForward(client, packet) {
+      // Provisioning requests are answered to their sender only, never forwarded.
+      if (provisioning.handles(packet.topic) && !/\/(accepted|rejected)$/.test(packet.topic)) return null;
+      const connection = connections.get(client);
+      return connection && allowed(connection, "iot:Receive", `topic/${packet.topic}`) ? packet : null;
+    },
+  });
+
+  const publishLifecycle = (eventType: "connected" | "disconnected", connection: Connection, extra: Record<string, unknown>) => {
+    const payload = {
+      clientId: connection.clientId,
+      timestamp: Date.now(),
+      eventType,
+      sessionIdentifier: connection.sessionIdentifier,
+      principalIdentifier: connection.certificateId,
+      versionNumber: connection.versionNumber,
+      ...extra,
+    };
+    broker.publish({ cmd: "publish", topic: lifecycleTopic(eventType, connection.clientId), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, () => undefined);
+  };
+
+  broker.on("client", (client) => {
+    // A second connection with the same client id takes over; IoT Core disconnects the first.
+    for (const other of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
+      const connection = other !== client && other.id === client.id ? connections.get(other) : undefined;
+      if (connection) connection.disconnectReason = "DUPLICATE_CLIENTID";
+    }
+  });
+  broker.on("clientReady", (client) => {
+    const connection = connections.get(client);
+    const socket = client.conn as TLSSocket;
+    if (connection) publishLifecycle("connected", connection, { ipAddress: socket.remoteAddress ?? "127.0.0.1" });
+  });
+  broker.on("keepaliveTimeout", (client) => {
+    const connection = connections.get(client);
+    if (connection) connection.disconnectReason = "MQTT_KEEP_ALIVE_TIMEOUT";
+  });
+  broker.on("clientDisconnect", (client) => {
+    const connection = connections.get(client);
+    if (!connection) return;
+    const clientInitiated = (client as unknown as { _disconnected: boolean })._disconnected;
+    const reason = clientInitiated ? "CLIENT_INITIATED_DISCONNECT" : (connection.disconnectReason ?? "CONNECTION_LOST");
+    publishLifecycle("disconnected", connection, { clientInitiatedDisconnect: clientInitiated, disconnectReason: reason });
+  });
+  broker.on("publish", (packet, client) => {
+    if (packet.topic.startsWith("$SYS/")) return;
+    for (const listener of listeners) listener({ topic: packet.topic, payload: Buffer.from(packet.payload), clientId: client?.id });
+  });
+
+  const server: Server = createServer(
+    {
+      key: options.authority.server.privateKeyPem,
+      cert: options.authority.server.certificatePem,
+      ca: options.authority.caPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.2",
+    },
+    (socket) => broker.handle(socket),
+  );
+  await new Promise<void>((done) => server.listen(options.port ?? 0, "127.0.0.1", () => done()));
+
+  return {
+    host: "127.0.0.1",
+    port: (server.address() as AddressInfo).port,
+    onMessage: (listener) => void listeners.push(listener),
+    close: async () => {
+      await new Promise<void>((done) => broker.close(() => done()));
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
