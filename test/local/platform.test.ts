@@ -1,5 +1,5 @@
 import { mqtt } from "aws-iot-device-sdk-v2";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deviceTopics } from "../../contracts/topics";
@@ -32,6 +32,17 @@ async function collect(connection: mqtt.MqttClientConnection, filter: string): P
   const received: string[] = [];
   await connection.subscribe(filter, qos, (_topic, payload) => void received.push(Buffer.from(payload).toString("utf8")));
   return received;
+}
+
+/** IoT Core refuses the connection: the client's connect fails. */
+async function refused(attempt: Promise<mqtt.MqttClientConnection>): Promise<boolean> {
+  return attempt.then(
+    async (connection) => {
+      await connection.disconnect();
+      return false;
+    },
+    () => true,
+  );
 }
 
 const until = async (condition: () => boolean | Promise<boolean>, timeoutMs = 5000) => {
@@ -94,5 +105,124 @@ describe("local platform: fleet provisioning", () => {
     const error = await provision(platform, { serial }).catch((rejection: unknown) => rejection);
     expect(error).toBeInstanceOf(ProvisioningRejected);
     expect((error as ProvisioningRejected).response).toEqual({ statusCode: 403, errorCode: "AccessDenied", errorMessage: expect.any(String) });
+  });
+});
+
+describe("local platform: policies from the synthesized stacks", () => {
+  let deviceA: Awaited<ReturnType<typeof provision>>;
+  let deviceB: Awaited<ReturnType<typeof provision>>;
+
+  beforeAll(async () => {
+    await register("SN-ISO-A", "SN-ISO-B");
+    deviceA = await provision(platform, { serial: "SN-ISO-A" });
+    deviceB = await provision(platform, { serial: "SN-ISO-B" });
+  });
+
+  it("a device cannot subscribe to another device's commands, nor to a wildcard", async () => {
+    const a = await connect(platform, deviceA, deviceA.thingName);
+    expect((await a.subscribe(topics.commands(deviceB.thingName), qos)).qos).toBe(128);
+    expect((await a.subscribe(topics.commands("+"), qos)).qos).toBe(128);
+    expect((await a.subscribe(topics.commands(deviceA.thingName), qos)).qos).toBe(1);
+    await a.disconnect();
+  });
+
+  it("a device cannot receive another device's commands or publish on its behalf", async () => {
+    const a = await connect(platform, deviceA, deviceA.thingName);
+    const b = await connect(platform, deviceB, deviceB.thingName);
+    const controller = await connect(platform, fileCredentials(platform.controller), platform.controller.thingName);
+    const toA = await collect(a, topics.commands(deviceA.thingName));
+    const responses = await collect(controller, topics.responses("+"));
+    await controller.publish(topics.commands(deviceB.thingName), "for B", qos);
+    await controller.publish(topics.commands(deviceA.thingName), "for A", qos);
+    await until(() => toA.length === 1);
+    expect(toA).toEqual(["for A"]);
+
+    const interrupted = new Promise<void>((resolve) => a.on("interrupt", () => resolve()));
+    void a.publish(topics.responses(deviceB.thingName), "forged", qos).catch(() => undefined);
+    await interrupted; // IoT Core closes the connection of a client that publishes where it may not
+    await new Promise((resume) => setTimeout(resume, 200));
+    expect(responses).toEqual([]);
+    await Promise.all([a.disconnect().catch(() => undefined), b.disconnect(), controller.disconnect()]);
+  });
+
+  it("a device cannot connect with another client id, or with its own id once its certificate is revoked", async () => {
+    expect(await refused(connect(platform, deviceA, deviceB.thingName))).toBe(true);
+    expect(await refused(connect(platform, deviceB, deviceB.thingName))).toBe(false);
+    await fetch(`${platform.api.url}/serials/SN-ISO-B`, { method: "DELETE", headers: { "x-api-key": platform.api.key } });
+    expect(await refused(connect(platform, deviceB, deviceB.thingName))).toBe(true);
+  });
+
+  it("a claim certificate can do nothing but provisioning", async () => {
+    const claim = fileCredentials(platform.claims[0]!);
+    expect(await refused(connect(platform, claim, deviceA.thingName))).toBe(true);
+    const connection = await connect(platform, claim, "provisioning-smarthome-dev-snoop");
+    expect((await connection.subscribe(topics.commands(deviceA.thingName), qos)).qos).toBe(128);
+    expect((await connection.subscribe("$aws/events/presence/+/+", qos)).qos).toBe(128);
+    const interrupted = new Promise<void>((resolve) => connection.on("interrupt", () => resolve()));
+    void connection.publish(topics.errors(deviceA.thingName), "forged", qos).catch(() => undefined);
+    await interrupted;
+    await connection.disconnect().catch(() => undefined);
+  });
+});
+
+describe("local platform: scale and presence", () => {
+  it("50 devices provisioning at the same time each get their own certificate, with no cross-talk", async () => {
+    const serials = Array.from({ length: 50 }, (_, index) => `SN-MANY-${index}`);
+    await register(...serials);
+    const devices = await Promise.all(serials.map((serial) => provision(platform, { serial })));
+    expect(new Set(devices.map((device) => device.certificatePem)).size).toBe(50);
+    expect(devices.map((device) => device.thingName).sort()).toEqual(serials.map((serial) => `smarthome-dev-${serial}`).sort());
+
+    const connections = await Promise.all(devices.map((device) => connect(platform, device, device.thingName)));
+    const inboxes = await Promise.all(connections.map((connection, index) => collect(connection, topics.commands(devices[index]!.thingName))));
+    const controller = await connect(platform, fileCredentials(platform.controller), platform.controller.thingName);
+    await Promise.all(devices.map((device) => controller.publish(topics.commands(device.thingName), device.thingName, qos)));
+    await until(() => inboxes.every((inbox) => inbox.length === 1));
+    inboxes.forEach((inbox, index) => expect(inbox).toEqual([devices[index]!.thingName]));
+    await Promise.all([...connections, controller].map((connection) => connection.disconnect()));
+  });
+
+  it("a disconnect produces the lifecycle event, and the presence handler records it", async () => {
+    await register("SN-PRESENCE-1");
+    const device = await provision(platform, { serial: "SN-PRESENCE-1" });
+    const controller = await connect(platform, fileCredentials(platform.controller), platform.controller.thingName);
+    const connection = await connect(platform, device, device.thingName);
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const { DynamoDBDocumentClient, GetCommand } = await import("@aws-sdk/lib-dynamodb");
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const item = async () => (await documents.send(new GetCommand({ TableName: "smarthome-dev-devices", Key: { thingName: device.thingName }, ConsistentRead: true }))).Item;
+    await until(async () => (await item())?.connected === true);
+    await connection.disconnect();
+    await until(async () => (await item())?.connected === false);
+    expect(await item()).toMatchObject({ lastDisconnectReason: "CLIENT_INITIATED_DISCONNECT" });
+    // The presence function queued its delayed offline check.
+    await until(() => platform.services.sentMessages.some((message) => message.body.includes(device.thingName)));
+    documents.destroy();
+    await controller.disconnect();
+  });
+});
+
+describe("local platform: topic rules", () => {
+  it("a device error reaches the alert sink; a response reaches the device table and the response log", async () => {
+    await register("SN-RULES-1");
+    const device = await provision(platform, { serial: "SN-RULES-1" });
+    const connection = await connect(platform, device, device.thingName);
+    const error = { commandId: "c-9", code: "RELAY_STUCK", message: "relay 2 did not switch", at: "2026-11-27T10:00:00Z" };
+    await connection.publish(topics.errors(device.thingName), JSON.stringify(error), qos);
+    await connection.publish(topics.responses(device.thingName), JSON.stringify({ commandId: "c-8", result: { on: true }, completedAt: "2026-11-27T10:00:01Z" }), qos);
+
+    const alerts = () => (existsSync(platform.alertsPath) ? readFileSync(platform.alertsPath, "utf8").trim().split("\n").map((line) => JSON.parse(line)) : []);
+    await until(() => alerts().some((alert) => alert.message.includes("RELAY_STUCK")));
+    expect(JSON.parse(alerts().find((alert) => alert.message.includes("RELAY_STUCK")).message)).toEqual({ ...error, thingName: device.thingName });
+
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const { DynamoDBDocumentClient, GetCommand } = await import("@aws-sdk/lib-dynamodb");
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const lastResponse = async () =>
+      (await documents.send(new GetCommand({ TableName: "smarthome-dev-devices", Key: { thingName: device.thingName }, ConsistentRead: true }))).Item?.lastResponse;
+    await until(async () => (await lastResponse()) !== undefined);
+    expect(await lastResponse()).toMatchObject({ commandId: "c-8", thingName: device.thingName, receivedAt: expect.any(Number) });
+    documents.destroy();
+    await connection.disconnect();
   });
 });
