@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { createHash, randomBytes, webcrypto, X509Certificate } from "node:crypto";
+import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomically } from "./files";
@@ -120,12 +120,13 @@ async function createAuthority(paths: { caCertificate: string; caKey: string; se
   writeFileAtomically(paths.caCertificate, ca.toString("pem"), 0o644);
 }
 
-async function exportPrivateKey(key: CryptoKey): Promise<string> {
+/** PKCS #8 PEM of a WebCrypto private key. */
+export async function exportPrivateKey(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").trim()}\n-----END PRIVATE KEY-----\n`;
+  return createPrivateKey({ key: der, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }).toString();
 }
 
 async function importPrivateKey(pem: string): Promise<CryptoKey> {
-  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  const der = createPrivateKey(pem).export({ format: "der", type: "pkcs8" });
   return webcrypto.subtle.importKey("pkcs8", der, ALGORITHM, false, ["sign"]);
 }

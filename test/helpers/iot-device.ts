@@ -3,6 +3,7 @@ import * as x509 from "@peculiar/x509";
 import { iot, iotidentity, mqtt } from "aws-iot-device-sdk-v2";
 import { readFileSync } from "node:fs";
 import { webcrypto } from "node:crypto";
+import { exportPrivateKey } from "../../local/certificate-authority";
 import type { LocalPlatform } from "../../local/platform";
 
 /**
@@ -44,8 +45,7 @@ export async function newCsr(): Promise<{ csrPem: string; privateKeyPem: string 
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=device", keys, signingAlgorithm: algorithm });
-  const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
-  return { csrPem: csr.toString("pem"), privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${der.toString("base64")}\n-----END PRIVATE KEY-----\n` };
+  return { csrPem: csr.toString("pem"), privateKeyPem: await exportPrivateKey(keys.privateKey) };
 }
 
 /** One request/response of the fleet provisioning API: subscribe to both answers, then publish. */
