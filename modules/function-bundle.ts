@@ -87,7 +87,7 @@ export function bundleFunctions(entries: readonly string[], outputDirectory: str
       const code = result.outputFiles?.find((file) => file.path === outPath)?.contents;
       const meta = Object.entries(result.metafile?.outputs ?? {}).find(([path]) => resolve(path) === outPath)?.[1];
       if (!code || !meta) throw new Error(`esbuild produced no output for ${entry}`);
-      const zip = zipSync({ "index.js": [code, { mtime: FIXED_ZIP_TIME, level: 9 }] });
+      const zip = zipSync({ "index.js": [code, { mtime: FIXED_ZIP_TIME, level: 6 }] });
       const digest = createHash("sha256").update(zip);
       const zipPath = join(outputDirectory, `${functionName(entry)}-${digest.copy().digest("hex").slice(0, 16)}.zip`);
       if (!existsSync(zipPath)) writeAtomically(zipPath, zip);
