@@ -2,7 +2,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DeviceOfflineAlert } from "../../contracts/alerts";
 import type { DeviceRecord } from "../../contracts/device-table";
-import { isConditionFailure } from "../shared/runtime";
+import { unlessConditionFails } from "../shared/runtime";
 import { eventOrder, type LifecycleEvent } from "./lifecycle-event";
 
 /**
@@ -123,13 +123,10 @@ async function updateIf(
   thingName: string,
   { update, condition, values }: { update: string; condition: string; values: Record<string, unknown> },
 ): Promise<boolean> {
-  try {
-    await deps.documents.send(
+  const written = await unlessConditionFails(() =>
+    deps.documents.send(
       new UpdateCommand({ TableName: deps.tableName, Key: { thingName }, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeValues: values }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }

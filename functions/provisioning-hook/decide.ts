@@ -3,7 +3,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import * as z from "zod/mini";
 import { deviceThingName, SERIAL_PATTERN } from "../../contracts/devices";
 import type { SerialRecord } from "../../contracts/serial-registry";
-import { isConditionFailure } from "../shared/runtime";
+import { unlessConditionFails } from "../shared/runtime";
 
 /** The pre-provisioning hook's input, as AWS IoT documents it. */
 export const preProvisioningEventSchema = z.object({
@@ -59,8 +59,8 @@ export async function decide(input: unknown, deps: HookDependencies): Promise<Ho
   }
   const now = deps.now().toISOString();
   const thingName = deviceThingName(deps.thingNamePrefix, serial);
-  try {
-    await deps.documents.send(
+  const provisioned = await unlessConditionFails(() =>
+    deps.documents.send(
       new UpdateCommand({
         TableName: deps.serialTable,
         Key: { serial },
@@ -77,9 +77,9 @@ export async function decide(input: unknown, deps: HookDependencies): Promise<Ho
           ":claim": event.claimCertificateId,
         },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    ),
+  );
+  if (!provisioned) {
     const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.serialTable, Key: { serial } }));
     const status = (Item as SerialRecord | undefined)?.status ?? "unknown";
     deps.logger.warn(`denied: serial is ${status}${status === "provisioned" ? " (an operator must reset it first)" : ""}`, { serial, batch });

@@ -1,7 +1,7 @@
 import { DeleteThingCommand, DetachThingPrincipalCommand, ListThingPrincipalsCommand, UpdateCertificateCommand, type IoTClient } from "@aws-sdk/client-iot";
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { RegisterSerialsRequest, SerialRecord, SerialRegistration } from "../../contracts/serial-registry";
-import { isConditionFailure } from "../shared/runtime";
+import { unlessConditionFails } from "../shared/runtime";
 
 export interface RegistryDependencies {
   documents: DynamoDBDocumentClient;
@@ -34,14 +34,12 @@ export async function registerSerials(request: RegisterSerialsRequest, deps: Reg
 
 async function registerOne(serial: string, batch: string | undefined, now: string, deps: RegistryDependencies): Promise<SerialRegistration> {
   const record: SerialRecord = { serial, status: "registered", registeredAt: now, updatedAt: now, ...(batch ? { batch } : {}) };
-  try {
-    await deps.documents.send(new PutCommand({ TableName: deps.serialTable, Item: record, ConditionExpression: "attribute_not_exists(serial)" }));
-    return { serial, status: "registered", created: true };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    const existing = await getSerial(serial, deps);
-    return { serial, status: existing?.status ?? "registered", created: false };
-  }
+  const created = await unlessConditionFails(() =>
+    deps.documents.send(new PutCommand({ TableName: deps.serialTable, Item: record, ConditionExpression: "attribute_not_exists(serial)" })),
+  );
+  if (created) return { serial, status: "registered", created: true };
+  const existing = await getSerial(serial, deps);
+  return { serial, status: existing?.status ?? "registered", created: false };
 }
 
 export async function getSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord | undefined> {
@@ -64,23 +62,10 @@ export async function resetSerial(serial: string, deps: RegistryDependencies): P
     await deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" }));
   }
   if (record.thingName) await deleteThing(record.thingName, deps);
-  try {
-    const { Attributes } = await deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.serialTable,
-        Key: { serial },
-        UpdateExpression: "SET #status = :registered, updatedAt = :now REMOVE thingName, certificateId, claimCertificateId, provisionedAt",
-        ConditionExpression: "#status = :provisioned",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":registered": "registered", ":provisioned": "provisioned", ":now": deps.now().toISOString() },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return Attributes as SerialRecord;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    throw new RegistryError(409, `serial ${serial} changed during the reset; read it and try again`);
-  }
+  return changeStatus(serial, "reset", deps, {
+    update: "SET #status = :registered, updatedAt = :now REMOVE thingName, certificateId, claimCertificateId, provisionedAt",
+    values: { ":registered": "registered", ":seen": "provisioned", ":now": deps.now().toISOString() },
+  });
 }
 
 /** Any status → revoked (final): the device's certificates are revoked. Revoking twice is fine. */
@@ -90,24 +75,34 @@ export async function revokeSerial(serial: string, deps: RegistryDependencies): 
   for (const certificateId of await deviceCertificates(record, deps)) {
     await deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "REVOKED" }));
   }
-  const now = deps.now().toISOString();
-  try {
-    const { Attributes } = await deps.documents.send(
+  return changeStatus(serial, "revocation", deps, {
+    update: "SET #status = :revoked, revokedAt = :now, updatedAt = :now",
+    values: { ":revoked": "revoked", ":seen": record.status, ":now": deps.now().toISOString() },
+  });
+}
+
+/** Applies an update only while the serial still has the status `:seen`; 409 when it moved on. */
+async function changeStatus(
+  serial: string,
+  change: string,
+  deps: RegistryDependencies,
+  { update, values }: { update: string; values: Record<string, unknown> },
+): Promise<SerialRecord> {
+  const result = await unlessConditionFails(() =>
+    deps.documents.send(
       new UpdateCommand({
         TableName: deps.serialTable,
         Key: { serial },
-        UpdateExpression: "SET #status = :revoked, revokedAt = :now, updatedAt = :now",
+        UpdateExpression: update,
         ConditionExpression: "#status = :seen",
         ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":revoked": "revoked", ":seen": record.status, ":now": now },
+        ExpressionAttributeValues: values,
         ReturnValues: "ALL_NEW",
       }),
-    );
-    return Attributes as SerialRecord;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    throw new RegistryError(409, `serial ${serial} changed during the revocation; read it and try again`);
-  }
+    ),
+  );
+  if (!result) throw new RegistryError(409, `serial ${serial} changed during the ${change}; read it and try again`);
+  return result.Attributes as SerialRecord;
 }
 
 async function requireSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord> {
