@@ -1,11 +1,10 @@
 import { IotCertificate } from "@cdktf/provider-aws/lib/iot-certificate";
 import { IotPolicyAttachment } from "@cdktf/provider-aws/lib/iot-policy-attachment";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
-import { Fn } from "cdktf";
+import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { Construct } from "constructs";
 import type { ProjectIotPolicy } from "./iot-policy";
 import { AMAZON_ROOT_CA_1 } from "./iot-thing-identity";
+import { storeJsonSecret } from "./json-secret";
 
 export interface ClaimCertificateProps {
   readonly batch: string;
@@ -32,20 +31,16 @@ export class ClaimCertificate extends Construct {
     this.certificate = new IotCertificate(this, "certificate", { active: props.active });
     this.certificateId = this.certificate.id;
     new IotPolicyAttachment(this, "policy-attachment", { policy: props.policy.policyName, target: this.certificate.arn });
-    this.secret = new SecretsmanagerSecret(this, "secret", {
-      name: props.secretName,
+    this.secret = storeJsonSecret(this, {
+      secretName: props.secretName,
       description: `Claim certificate of manufacturing batch ${props.batch} (fleet provisioning only)`,
-      recoveryWindowInDays: 7,
-    });
-    new SecretsmanagerSecretVersion(this, "secret-value", {
-      secretId: this.secret.id,
-      secretString: Fn.jsonencode({
+      value: {
         ...props.deviceSettings,
         batch: props.batch,
         certificatePem: this.certificate.certificatePem,
         privateKey: this.certificate.privateKey,
         caPem: AMAZON_ROOT_CA_1,
-      }),
+      },
     });
   }
 }

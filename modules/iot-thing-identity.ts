@@ -2,15 +2,14 @@ import { IotCertificate } from "@cdktf/provider-aws/lib/iot-certificate";
 import { IotPolicyAttachment } from "@cdktf/provider-aws/lib/iot-policy-attachment";
 import { IotThing } from "@cdktf/provider-aws/lib/iot-thing";
 import { IotThingPrincipalAttachment } from "@cdktf/provider-aws/lib/iot-thing-principal-attachment";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanager-secret-policy";
-import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
-import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ControllerIdentity } from "../contracts/controller-identity";
 import type { ProjectIotPolicy } from "./iot-policy";
+import { storeJsonSecret } from "./json-secret";
 
 /** Amazon Root CA 1: signs the certificate of every ATS data endpoint. Public. */
 export const AMAZON_ROOT_CA_1 = readFileSync(join(__dirname, "certificates", "AmazonRootCA1.pem"), "utf8");
@@ -53,12 +52,6 @@ export class IotThingIdentity extends Construct {
       thingPrincipalType: "EXCLUSIVE_THING",
     });
 
-    this.secret = new SecretsmanagerSecret(this, "secret", {
-      name: props.secretName,
-      description: `IoT identity of ${props.thingName}: certificate, private key, endpoint, CA`,
-      recoveryWindowInDays: 7,
-    });
-    this.secretArn = this.secret.arn;
     const identity: Record<keyof ControllerIdentity, string> = {
       thingName: this.thing.name,
       endpoint: props.endpoint,
@@ -66,10 +59,12 @@ export class IotThingIdentity extends Construct {
       privateKey: this.certificate.privateKey,
       caPem: AMAZON_ROOT_CA_1,
     };
-    new SecretsmanagerSecretVersion(this, "secret-value", {
-      secretId: this.secret.id,
-      secretString: Fn.jsonencode(identity),
+    this.secret = storeJsonSecret(this, {
+      secretName: props.secretName,
+      description: `IoT identity of ${props.thingName}: certificate, private key, endpoint, CA`,
+      value: identity,
     });
+    this.secretArn = this.secret.arn;
     new SecretsmanagerSecretPolicy(this, "secret-policy", {
       secretArn: this.secret.arn,
       blockPublicPolicy: true,
