@@ -15,8 +15,8 @@ export const commandSchema = z
   .strictObject({
     /** Unique per command; responses and errors carry it back. */
     id: commandId,
-    /** What to do, e.g. `light.set`. */
-    action: z.string().check(z.maxLength(64), z.regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, "must be dotted lowercase words, e.g. light.set")),
+    /** What to do, e.g. `ping`, `set-output` or `light.set`. */
+    action: z.string().check(z.maxLength(64), z.regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/, "must be lowercase words joined by '.', e.g. set-output or light.set")),
     params: z._default(z.record(z.string(), z.unknown()), {}),
     sentAt: isoTime,
     /** A device ignores a command it receives after this time. */
