@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { stackOutputs } from "../contracts/stack-outputs";
+import { stackIds } from "../contracts/stack-outputs";
 import { CheckovOutputError, parseCheckovOutput } from "./scan/checkov-report";
 import { ensureCheckov, runCheckov } from "./scan/checkov";
 import { evaluate, formatVerdict } from "./scan/evaluate";
@@ -22,8 +22,7 @@ const REPO_ROOT = resolve(__dirname, "..");
 const log = (line: string) => console.log(line);
 
 async function main(): Promise<number> {
-  const expectedStacks = Object.keys(stackOutputs);
-  const checkov = await ensureCheckov(log);
+    const checkov = await ensureCheckov(log);
   const { stacksDir, stacks } = synthesizedStacks(REPO_ROOT, log);
   const scratch = mkdtempSync(join(tmpdir(), "smart-home-scan-"));
   try {
@@ -42,7 +41,7 @@ async function main(): Promise<number> {
       return 1;
     }
     if (results.parseErrors.length > 0) log(output.stderr.trim().split("\n").slice(-30).join("\n"));
-    const verdict = evaluate(results, expectedStacks, { skippedChecks, resourceSuppressions });
+    const verdict = evaluate(results, stackIds, { skippedChecks, resourceSuppressions });
     for (const line of formatVerdict(verdict)) log(line);
     return verdict.ok ? 0 : 1;
   } finally {
