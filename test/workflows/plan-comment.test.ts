@@ -166,10 +166,13 @@ describe("plan-comment publish: one comment per stack, updated in place", () => 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     let raw = "";
     request.on("data", (chunk) => (raw += chunk));
-    request.on("end", () => {
+    request.on("end", (): void => {
       requests.push(`${request.method} ${request.url}`);
-      if (request.headers.authorization !== "Bearer test-token") return void response.writeHead(401).end("{}");
-      const send = (status: number, body: unknown) => response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      if (request.headers.authorization !== "Bearer test-token") {
+        response.writeHead(401).end("{}");
+        return;
+      }
+      const send = (status: number, body: unknown): void => void response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
       const url = new URL(request.url ?? "/", "http://localhost");
       if (request.method === "GET" && url.pathname === "/repos/o/r/issues/7/comments") {
         const page = Number(url.searchParams.get("page"));
@@ -222,7 +225,8 @@ describe("plan-comment publish: one comment per stack, updated in place", () => 
 
   it("creates one comment per stack, then updates the same comments on the next push", async () => {
     expect(await publish()).toBe(0);
-    const byStack = () => Object.fromEntries(comments.filter((c) => c.user.login === "github-actions[bot]").map((c) => [markedStack(c.body), c]));
+    const byStack = (): Record<string, Comment> =>
+      Object.fromEntries(comments.filter((c) => c.user.login === "github-actions[bot]").map((c) => [markedStack(c.body), c]));
     let bot = byStack();
     expect(Object.keys(bot).sort()).toEqual(["api", "ec2", "iot", "state", "vpc"]);
     expect(comments).toHaveLength(6); // 2 before + vpc, iot, ec2, state
