@@ -39,6 +39,10 @@ export interface StackChanges {
   readonly unplannable: StackId[];
   /** Changed stacks CI may apply (changed minus ADMIN_ONLY_STACKS, plus IMAGE_STACK on a new image). */
   readonly deploy: StackId[];
+  /** The part of `deploy` before IMAGE_STACK: applied before the image is built (ecr is among them). */
+  readonly deployBeforeImage: StackId[];
+  /** IMAGE_STACK and the stacks after it, applied with the new image tag; empty when IMAGE_STACK is not deployed. */
+  readonly deployWithImage: StackId[];
   /** Changed stacks only an administrator applies. */
   readonly admin: StackId[];
   /** Stacks in the base tree that the head tree no longer has: destroying them is an administrator's call. */
@@ -75,11 +79,14 @@ export function compareTrees(headDir: string, baseDir: string | undefined, contr
   const local = new Set(stackIds.filter((stack) => head.has(stack) && hasLocalBackend(headDir, stack)));
   const applicable = changed.filter((stack) => !ADMIN_ONLY_STACKS.includes(stack));
   const deploy = controllerImage && head.has(IMAGE_STACK) ? stackIds.filter((stack) => applicable.includes(stack) || stack === IMAGE_STACK) : applicable;
+  const imageAt = deploy.indexOf(IMAGE_STACK);
   return {
     changed,
     planned: changed.filter((stack) => !local.has(stack)),
     unplannable: changed.filter((stack) => local.has(stack)),
     deploy,
+    deployBeforeImage: imageAt < 0 ? deploy : deploy.slice(0, imageAt),
+    deployWithImage: imageAt < 0 ? [] : deploy.slice(imageAt),
     admin: changed.filter((stack) => ADMIN_ONLY_STACKS.includes(stack)),
     removed: [...base.keys()].filter((stack) => !head.has(stack)),
     controllerImage,

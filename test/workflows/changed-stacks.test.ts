@@ -33,7 +33,17 @@ describe("changed stacks of the whole app (two synthesized trees)", () => {
   it("finds nothing when the same code synthesizes again", () => {
     const again = synthApp("again");
     const changes = compareTrees(again, base);
-    expect(changes).toEqual({ changed: [], planned: [], unplannable: [], deploy: [], admin: [], removed: [], controllerImage: false });
+    expect(changes).toEqual({
+      changed: [],
+      planned: [],
+      unplannable: [],
+      deploy: [],
+      deployBeforeImage: [],
+      deployWithImage: [],
+      admin: [],
+      removed: [],
+      controllerImage: false,
+    });
   }, 60_000);
 
   it("finds the one stack a config change touches, and holds back an admin-only stack", () => {
@@ -52,6 +62,9 @@ describe("changed stacks of the whole app (two synthesized trees)", () => {
     expect(changes.planned).toEqual(stackIds.filter((id) => id !== "state"));
     expect(changes.admin).toEqual(ADMIN_ONLY_STACKS);
     expect(changes.deploy).toEqual(stackIds.filter((id) => !ADMIN_ONLY_STACKS.includes(id)));
+    // The image is built after ecr exists and before ec2 takes its tag.
+    expect(changes.deployBeforeImage).toEqual(["vpc", "connect", "ecr"]);
+    expect(changes.deployWithImage).toEqual(["ec2", "iot", "iot-fleet", "api"]);
   });
 });
 
@@ -88,6 +101,8 @@ describe("changed stacks on a Lambda code change", () => {
     const same = synthWithHandler("lambda-c", 'export const handler = async () => ({ statusCode: 200, body: "a" });\n');
     expect(compareTrees(after, before).changed).toEqual(["api"]);
     expect(compareTrees(after, before).deploy).toEqual(["api"]);
+    expect(compareTrees(after, before).deployBeforeImage).toEqual(["api"]);
+    expect(compareTrees(after, before).deployWithImage).toEqual([]);
     expect(compareTrees(same, before).changed).toEqual([]);
     // A stack the head no longer has is reported, never silently dropped.
     rmSync(join(same, "stacks", "vpc"), { recursive: true });
@@ -101,6 +116,7 @@ describe("the controller image and the command line", () => {
     const changes = compareTrees(tree, tree, true);
     expect(changes.changed).toEqual([]);
     expect(changes.deploy).toEqual([IMAGE_STACK]);
+    expect(changes.deployWithImage).toEqual([IMAGE_STACK]);
   });
 
   it("tells from git whether an image input changed between two commits", () => {
@@ -132,7 +148,7 @@ describe("the controller image and the command line", () => {
     try {
       expect(main(["--head", join(work, "base"), "--all", "--github-output"], { GITHUB_OUTPUT: output })).toBe(0);
       const lines = readFileSync(output, "utf8").trim().split("\n");
-      expect(lines).toHaveLength(7);
+      expect(lines).toHaveLength(9);
       expect(lines).toContain('unplannable=["state"]');
       expect(lines).toContain('admin=["state","roles"]');
       expect(main(["--head", join(work, "base")], {})).toBe(2);
