@@ -1,0 +1,112 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { parse } from "yaml";
+import { buildStacks } from "../../stacks/app";
+import { testConfig } from "../helpers/synth";
+
+/**
+ * The shell in the workflows, run for real with bash as GitHub runs it (`bash --noprofile --norc
+ * -eo pipefail`), in a temp dir: the cd guard over real synthesized trees, and the synth-base
+ * action's checkout dance in a real git repository.
+ */
+const root = join(__dirname, "..", "..");
+const work = mkdtempSync(join(tmpdir(), "workflow-scripts-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function runBlock(script: string, cwd: string, env: Record<string, string>) {
+  return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], { cwd, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+}
+
+describe("cd.yml's guard step", () => {
+  const cd = parse(readFileSync(join(root, ".github", "workflows", "cd.yml"), "utf8"));
+  const guard = cd.jobs.changes.steps.find((step: { name?: string }) => step.name?.startsWith("Stop if this push changes")).run as string;
+
+  /** A workspace like the job's: the repo's scripts and node_modules, the head tree, and this push's base tree. */
+  function workspace(name: string, headRepository: string): string {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    for (const linked of ["scripts", "contracts", "node_modules", "package.json", "tsconfig.json"]) symlinkSync(join(root, linked), join(dir, linked));
+    for (const [tree, repository] of [["cdktf.before", "example-org/smart-home-platform"], ["cdktf.out", headRepository]] as const) {
+      const app = new App({ outdir: join(dir, tree) });
+      buildStacks(app, testConfig({ github: { repository } }));
+      app.synth();
+    }
+    return dir;
+  }
+
+  it("passes a push that changes no administrator stack", () => {
+    const result = runBlock(guard, workspace("same", "example-org/smart-home-platform"), { BEFORE: "0123abc" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("no administrator stack changed in this push");
+  }, 60_000);
+
+  it("fails, saying which stack and what to do, when the push changes roles", () => {
+    const result = runBlock(guard, workspace("roles", "example-org/renamed"), { BEFORE: "0123abc" });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("::error title=Administrator stacks changed::this push changes: roles.");
+    expect(result.stdout).toContain("npx cdktf deploy roles");
+  }, 60_000);
+
+  it("fails closed when the push has no parent to compare with", () => {
+    const result = runBlock(guard, work, { BEFORE: "" });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("cannot be ruled out");
+  });
+});
+
+describe("the synth-base action", () => {
+  const action = parse(readFileSync(join(root, ".github", "actions", "synth-base", "action.yml"), "utf8"));
+  const script = action.runs.steps[0].run as string;
+
+  /**
+   * A real git repository with two commits; `npx` is a stand-in for `cdktf synth` that records
+   * which commit it saw (or fails), so the test shows the checkout is restored either way.
+   */
+  function repository(synthFails: boolean) {
+    const dir = mkdtempSync(join(work, "repo-"));
+    const git = (...args: string[]) => spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: dir, encoding: "utf8" }).stdout.trim();
+    git("init", "-q");
+    writeFileSync(join(dir, "package-lock.json"), "{}");
+    writeFileSync(join(dir, "main.ts"), "base");
+    git("add", "-A");
+    git("commit", "-qm", "base");
+    const base = git("rev-parse", "HEAD");
+    writeFileSync(join(dir, "main.ts"), "head");
+    git("commit", "-qam", "head");
+    const head = git("rev-parse", "HEAD");
+    const bin = join(dir, ".bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "npx"), synthFails ? "#!/bin/sh\necho synth failed >&2\nexit 1\n" : '#!/bin/sh\nmkdir -p "$4" && cat main.ts > "$4/seen"\n');
+    chmodSync(join(bin, "npx"), 0o755);
+    writeFileSync(join(dir, ".git", "info", "exclude"), ".bin\nout\n");
+    return { dir, base, head, git, PATH: `${bin}:${process.env.PATH}` };
+  }
+
+  it("synthesizes the other commit into its folder and returns to the head commit", () => {
+    const repo = repository(false);
+    const result = runBlock(script, repo.dir, { REF: repo.base, OUTPUT: "out", PATH: repo.PATH });
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(repo.dir, "out", "seen"), "utf8")).toBe("base");
+    expect(repo.git("rev-parse", "HEAD")).toBe(repo.head);
+    expect(readFileSync(join(repo.dir, "main.ts"), "utf8")).toBe("head");
+  });
+
+  it("returns to the head commit when the synth fails, and fails", () => {
+    const repo = repository(true);
+    const result = runBlock(script, repo.dir, { REF: repo.base, OUTPUT: "out", PATH: repo.PATH });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("synth failed");
+    expect(repo.git("rev-parse", "HEAD")).toBe(repo.head);
+  });
+
+  it("refuses a commit the checkout does not have", () => {
+    const repo = repository(false);
+    const result = runBlock(script, repo.dir, { REF: "0".repeat(40), OUTPUT: "out", PATH: repo.PATH });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("is not in this checkout");
+  });
+});
