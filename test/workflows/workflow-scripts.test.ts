@@ -22,39 +22,49 @@ function runBlock(script: string, cwd: string, env: Record<string, string>) {
 
 describe("cd.yml's guard step", () => {
   const cd = parse(readFileSync(join(root, ".github", "workflows", "cd.yml"), "utf8"));
-  const guard = cd.jobs.changes.steps.find((step: { name?: string }) => step.name?.startsWith("Stop if this push changes")).run as string;
+  const guard = cd.jobs.changes.steps.find((step: { name?: string }) => step.name?.startsWith("Stop if this push changes the state stack")).run as string;
 
   /** A workspace like the job's: the repo's scripts and node_modules, the head tree, and this push's base tree. */
-  function workspace(name: string, headRepository: string): string {
+  function workspace(name: string, head: Partial<Parameters<typeof testConfig>[0]>): string {
     const dir = join(work, name);
     mkdirSync(dir);
     for (const linked of ["scripts", "contracts", "node_modules", "package.json", "tsconfig.json"]) symlinkSync(join(root, linked), join(dir, linked));
-    for (const [tree, repository] of [["cdktf.before", "example-org/smart-home-platform"], ["cdktf.out", headRepository]] as const) {
+    for (const [tree, overrides] of [["cdktf.before", {}], ["cdktf.out", head]] as const) {
       const app = new App({ outdir: join(dir, tree) });
-      buildStacks(app, testConfig({ github: { repository } }));
+      buildStacks(app, testConfig(overrides));
       app.synth();
     }
     return dir;
   }
 
   it("passes a push that changes no administrator stack", () => {
-    const result = runBlock(guard, workspace("same", "example-org/smart-home-platform"), { BEFORE: "0123abc" });
+    const result = runBlock(guard, workspace("same", {}), { BEFORE: "0123abc" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("no administrator stack changed in this push");
+    expect(result.stdout).toContain("no administrator stack with local state changed in this push, no stack removed");
+    expect(result.stdout).not.toContain("::notice::");
   }, 60_000);
 
-  it("fails, saying which stack and what to do, when the push changes roles", () => {
-    const result = runBlock(guard, workspace("roles", "example-org/renamed"), { BEFORE: "0123abc" });
-    expect(result.status).toBe(1);
-    expect(result.stdout).toContain("::error title=Administrator stacks changed::this push changes: roles.");
-    expect(result.stdout).toContain("npx cdktf deploy roles");
+  it("passes a roles change on to the deploy job's plan check, saying so", () => {
+    const result = runBlock(guard, workspace("roles", { github: { repository: "example-org/renamed" } }), { BEFORE: "0123abc" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("::notice::this push changes roles: the deploy job plans it and stops unless an administrator has applied it");
   }, 60_000);
 
-  it("fails closed when the push has no parent to compare with", () => {
-    const result = runBlock(guard, work, { BEFORE: "" });
+  it("fails, saying which stack and what to do, when the push changes the state stack", () => {
+    const result = runBlock(guard, workspace("state", { stateBucket: "smarthome-dev-state-moved" }), { BEFORE: "0123abc" });
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain("cannot be ruled out");
+    expect(result.stdout).toContain("::error title=Administrator stacks changed::this push changes: state.");
+    expect(result.stdout).toContain("npx cdktf deploy state");
+  }, 60_000);
+
+  it("fails closed when a push has no parent to compare with; a run by hand has none to check", () => {
+    const pushed = runBlock(guard, work, { BEFORE: "", GITHUB_EVENT_NAME: "push" });
+    expect(pushed.status).toBe(1);
+    expect(pushed.stdout).toContain("cannot be ruled out");
+    const byHand = runBlock(guard, work, { BEFORE: "", GITHUB_EVENT_NAME: "workflow_dispatch" });
+    expect(byHand.status).toBe(0);
+    expect(byHand.stdout).toContain("the deploy job checks roles with a plan");
   });
 });
 

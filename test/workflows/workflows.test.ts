@@ -164,7 +164,7 @@ describe("cd.yml", () => {
   const deploy = cd.jobs.deploy as Job;
 
   it("deploys one push at a time, never cancelling a deploy half-way", () => {
-    expect(cd.on).toEqual({ push: { branches: [defaultConfig.github.deployBranch] } });
+    expect(cd.on).toEqual({ push: { branches: [defaultConfig.github.deployBranch] }, workflow_dispatch: null });
     expect(cd.concurrency).toEqual({ group: expect.stringMatching(/^cd-/), "cancel-in-progress": false });
   });
 
@@ -186,7 +186,7 @@ describe("cd.yml", () => {
   });
 
   it("applies only the stacks changed-stacks lists, with auto-approve, never state or roles by name", () => {
-    const deploys = deploy.steps.filter((step) => /cdktf deploy/.test(step.run ?? ""));
+    const deploys = deploy.steps.filter((step) => /npx cdktf deploy "\$stack"/.test(step.run ?? ""));
     expect(deploys).toHaveLength(2);
     for (const step of deploys) {
       expect(step.run).toMatch(/for stack in \$\(jq -r '\.\[\]' <<<"\$(BEFORE_IMAGE|WITH_IMAGE)"\); do/);
@@ -194,20 +194,26 @@ describe("cd.yml", () => {
     }
     expect(deploy.env).toMatchObject({ BEFORE_IMAGE: "${{ needs.changes.outputs.before-image }}", WITH_IMAGE: "${{ needs.changes.outputs.with-image }}" });
     for (const { job } of allJobs) {
-      for (const step of job.steps) expect(step.run ?? "").not.toMatch(/cdktf (deploy|destroy)\s+(state|roles)\b/);
+      for (const step of job.steps) expect(step.run ?? "").not.toMatch(/^\s*npx cdktf (deploy|destroy)\s+"?(state|roles)\b/m);
     }
   });
 
-  it("stops before applying anything when the push changes state or roles", () => {
+  it("stops before applying anything when state or roles changed and no administrator applied them", () => {
     const changes = cd.jobs.changes as Job;
     expect(deploy.needs).toBe("changes");
-    const guard = changes.steps.findIndex((step) => /admin/.test(step.run ?? ""));
+    // state (local state): the push that changes it fails in the changes job.
+    const guard = changes.steps.findIndex((step) => step.name?.startsWith("Stop if this push changes the state stack"));
     expect(guard).toBeGreaterThan(0);
-    expect(changes.steps[guard]?.run).toContain("exit 1");
-    expect(changes.steps[guard]?.run).toContain("--base cdktf.before");
-    // The deploy list is computed after the guard; the guard is not skippable by a condition.
     expect(changes.steps[guard]?.if).toBeUndefined();
+    expect(changes.steps[guard]?.run).toContain("--base cdktf.before");
     expect(changes.steps.findIndex((step) => step.id === "changes")).toBeGreaterThan(guard);
+    // roles: the deploy job plans it first and fails while it has changes; it runs whenever admin stacks changed.
+    expect(deploy.if).toBe("needs.changes.outputs.deploy != '[]' || needs.changes.outputs.admin != '[]'");
+    const check = deploy.steps.findIndex((step) => step.name?.startsWith("Stop unless an administrator applied"));
+    expect(deploy.steps[check]?.run).toContain("plan -detailed-exitcode -lock=false");
+    expect(deploy.steps[check]?.run).toContain('exit "$failed"');
+    expect(check).toBeGreaterThan(0);
+    expect(check).toBeLessThan(deploy.steps.findIndex((step) => /npx cdktf deploy "\$stack"/.test(step.run ?? "")));
   });
 });
 
