@@ -105,6 +105,14 @@ describe("the workflows", () => {
     expect([...versions].filter(([, shas]) => shas.size > 1)).toEqual([]);
   });
 
+  it("have Dependabot watch every composite action that uses a remote action", () => {
+    const dependabot = parse(readFileSync(join(root, ".github", "dependabot.yml"), "utf8"));
+    const watched: string[] = dependabot.updates.find((update: { "package-ecosystem": string }) => update["package-ecosystem"] === "github-actions").directories;
+    const withRemote = actionFiles.filter((file) => /uses: [\w-]+\//.test(readFileSync(file, "utf8"))).map((file) => `/${file.slice(root.length + 1).replace(/\/action\.yml$/, "")}`);
+    expect(withRemote).toEqual(["/.github/actions/setup"]);
+    expect(watched).toEqual(["/", ...withRemote]);
+  });
+
   it("run Node 22 wherever they run npm or npx", () => {
     const setup = parse(readFileSync(join(actionDir, "setup", "action.yml"), "utf8"));
     const nodeSteps = setup.runs.steps.filter((step: Step) => step.uses?.startsWith("actions/setup-node@"));
