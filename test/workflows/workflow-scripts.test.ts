@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { parse } from "yaml";
+import { terraformProviders } from "../../scripts/lib/terraform-providers";
 import { buildStacks } from "../../stacks/app";
 import { testConfig } from "../helpers/synth";
 
@@ -118,5 +119,62 @@ describe("the synth-base action", () => {
     const result = runBlock(script, repo.dir, { REF: "0".repeat(40), OUTPUT: "out", PATH: repo.PATH });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain("is not in this checkout");
+  });
+});
+
+describe("the running-image-tag action", () => {
+  const action = parse(readFileSync(join(root, ".github", "actions", "running-image-tag", "action.yml"), "utf8"));
+  const script = action.runs.steps[0].run as string;
+
+  /** A stack with real local state, applied by Terraform with the null provider from the offline mirror. */
+  function appliedStack(name: string, resources: object) {
+    const providers = terraformProviders();
+    const dir = join(work, name);
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, "cdk.tf.json"),
+      JSON.stringify({
+        terraform: { required_providers: { null: { source: "hashicorp/null", version: providers.versions.null } }, backend: { local: { path: "terraform.tfstate" } } },
+        resource: resources,
+      }),
+    );
+    const env = { TF_CLI_CONFIG_FILE: providers.cliConfigFile, CHECKPOINT_DISABLE: "1" };
+    for (const args of [["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]]) {
+      const result = spawnSync("terraform", args, { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 });
+      if (result.status !== 0) throw new Error(`terraform ${args[0]}: ${result.stderr}`);
+    }
+    const githubEnv = join(dir, "github-env");
+    writeFileSync(githubEnv, "");
+    return { dir, env: { ...env, STACK_DIR: dir, GITHUB_ENV: githubEnv }, githubEnv };
+  }
+
+  it("exports the tag the redeploy resource recorded, and leaves other stacks alone", () => {
+    const ec2 = appliedStack("ec2-state", {
+      null_resource: { redeploy: { triggers: { image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/smarthome-dev/controller:0123abc", instance_id: "i-0abc" } } },
+    });
+    const result = runBlock(script, work, ec2.env);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(readFileSync(ec2.githubEnv, "utf8")).toBe("TF_VAR_controller_image_tag=0123abc\n");
+
+    const other = appliedStack("other-state", { terraform_data: { settings: { input: "x" } } });
+    const untouched = runBlock(script, work, other.env);
+    expect(untouched.status).toBe(0);
+    expect(untouched.stdout).toContain("no controller redeploy recorded");
+    expect(readFileSync(other.githubEnv, "utf8")).toBe("");
+  }, 120_000);
+});
+
+describe("the composite actions' shell", () => {
+  it("passes shellcheck (actionlint checks only the workflows' run blocks)", () => {
+    const actions = ["setup", "synth-base", "running-image-tag"].map((name) => parse(readFileSync(join(root, ".github", "actions", name, "action.yml"), "utf8")));
+    const scripts = actions.flatMap((action) => action.runs.steps.filter((step: { run?: string }) => step.run).map((step: { run: string }) => step.run));
+    expect(scripts).toHaveLength(3);
+    for (const script of scripts) {
+      const file = join(work, "action-script.sh");
+      writeFileSync(file, `#!/usr/bin/env bash\n${script.replace(/\$\{\{[^}]*\}\}/g, "x")}`);
+      const result = spawnSync("shellcheck", ["--severity=style", file], { encoding: "utf8" });
+      expect([result.error?.message, result.stdout]).toEqual([undefined, ""]);
+    }
   });
 });
