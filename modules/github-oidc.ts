@@ -45,8 +45,13 @@ export class GithubOidc extends Construct {
     return `repo:${this.props.repository}:${run}`;
   }
 
-  /** A role that only runs matching `who` of this repository can assume. */
-  role(id: string, props: { roleName: string; description: string; who: GithubSubject }): ProjectRole {
+  /**
+   * A role that only runs matching `who` of this repository can assume. Several subjects are one
+   * StringEquals key with a list of values, which IAM evaluates as OR ("Conditions with multiple
+   * context keys or values", docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html).
+   */
+  role(id: string, props: { roleName: string; description: string; who: GithubSubject | readonly GithubSubject[] }): ProjectRole {
+    const subjects = [props.who].flat().map((who) => this.subject(who));
     return new ProjectRole(this, id, {
       roleName: props.roleName,
       description: props.description,
@@ -56,7 +61,7 @@ export class GithubOidc extends Construct {
         conditions: {
           StringEquals: {
             [`${GITHUB_TOKEN_HOST}:aud`]: STS_AUDIENCE,
-            [`${GITHUB_TOKEN_HOST}:sub`]: this.subject(props.who),
+            [`${GITHUB_TOKEN_HOST}:sub`]: subjects.length === 1 ? (subjects[0] as string) : subjects,
           },
         },
       },

@@ -109,10 +109,11 @@ export class RolesStack extends ProjectStack<"roles"> {
       statements: terraformApplyStatements(names, account, config),
     });
 
+    // Pull requests plan (plan.yml); the nightly drift check plans from the deploy branch (drift.yml).
     const plan = github.role("github-plan-role", {
       roleName: names.role("github-plan"),
-      description: "GitHub Actions: terraform plan on pull requests (read-only)",
-      who: { pullRequest: true },
+      description: "GitHub Actions: terraform plan on pull requests and the nightly drift check (read-only)",
+      who: [{ pullRequest: true }, { branch: config.github.deployBranch }],
     });
     plan.attachPolicy("terraform-read", terraformRead.policyArn);
 

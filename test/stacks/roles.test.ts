@@ -96,9 +96,9 @@ describe("roles stack", () => {
     });
 
     it.each([
-      ["smarthome-dev-github-plan", "repo:example-org/smart-home-platform:pull_request"],
+      ["smarthome-dev-github-plan", ["repo:example-org/smart-home-platform:pull_request", "repo:example-org/smart-home-platform:ref:refs/heads/main"]],
       ["smarthome-dev-github-deploy", "repo:example-org/smart-home-platform:ref:refs/heads/main"],
-    ])("%s trusts only %s, on both aud and sub", (roleName, subject) => {
+    ] as const)("%s trusts only %s, on both aud and sub", (roleName, subject) => {
       const [, role] = roleNamed(roles, roleName);
       expect(statements(JSON.parse(role.assume_role_policy))).toEqual([
         {
