@@ -23,6 +23,14 @@ export const assumptions = {
   errorShare: 0.01,
   /** Each device drops and re-opens its connection once a day (two lifecycle events). */
   reconnectsPerDevicePerDay: 1,
+  /**
+   * Metered MQTT messages per delivered QoS 1 publish: the PUBLISH in, the PUBLISH out, and the
+   * receiver's PUBACK, which AWS IoT meters as one 5 KB message on MQTT 3.1.1
+   * (https://aws.amazon.com/iot-core/pricing/additional-details/, "MQTT PUBACK (received from device)").
+   */
+  messagesPerDeliveredQos1Publish: 3,
+  /** Metered messages per reconnect: CONNECT and SUBSCRIBE (CONNACK, SUBACK, pings are free). */
+  messagesPerReconnect: 2,
   /** Billed duration of one invocation of each Lambda, in milliseconds. */
   invocationMs: 100,
   dailyCheckMs: 2_000,
@@ -109,8 +117,11 @@ export function estimateCost(inventory: BillableInventory, input: Workload): Cos
 
   // --- IoT Core ------------------------------------------------------------------------------
   line(monthly, "IoT Core", "connectivity (devices and the controller, all month)", "iotConnectivityMinutes", (devices + 1) * a.hoursPerMonth * 60);
-  // A command is a publish in and a delivery out; a device message too (delivered to the controller).
-  line(monthly, "IoT Core", "messages (commands and device messages, in and out)", "iotMessages", 2 * commands + 2 * deviceMessages);
+  // A command is delivered to a device, a device message to the controller: both at QoS 1.
+  line(
+    monthly, "IoT Core", "messages (commands, device messages, PUBACKs, reconnects)", "iotMessages",
+    a.messagesPerDeliveredQos1Publish * (commands + deviceMessages) + a.messagesPerReconnect * disconnects,
+  );
   line(monthly, "IoT Core", "registry operations (only at onboarding, below)", "iotRegistryOperations", 0);
   line(monthly, "IoT Core", "rules triggered (responses, errors, lifecycle events)", "iotRulesTriggered", responses + errors + lifecycleEvents);
   line(

@@ -44,11 +44,11 @@ export const priceTable = {
     },
     iotRulesTriggered: {
       usd: 0.15, per: 1_000_000, unit: "rules triggered", checked,
-      source: "https://aws.amazon.com/iot-core/pricing/ (rules engine: $0.15 per million rules triggered, as in AWS's worked example)",
+      source: "https://aws.amazon.com/iot-core/pricing/ (the rules table did not render in the stored copies; $0.15 per million rules triggered as quoted by several public cost write-ups, e.g. US East and us-west-2 2026 estimates)",
     },
     iotRuleActions: {
       usd: 0.15, per: 1_000_000, unit: "actions executed", checked,
-      source: "https://aws.amazon.com/iot-core/pricing/ (rules engine: $0.15 per million actions executed, as in AWS's worked example)",
+      source: "https://aws.amazon.com/iot-core/pricing/ (the rules table did not render in the stored copies; $0.15 per million actions executed as quoted by public cost write-ups)",
     },
     dynamodbWriteRequestUnits: {
       usd: 0.625, per: 1_000_000, unit: "write request units (on-demand)", checked,

@@ -40,8 +40,9 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     const report = estimateCost(inventory(), { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40 });
     // 11 connections (10 devices and the controller), 730 h x 60 min, $0.08 per million minutes
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((11 * 730 * 60 * 0.08) / 1e6, 9);
-    // 40 commands a day in and out, 40 device messages a day in and out: 160 messages a day
-    expect(line(report, "IoT Core", "messages")).toBeCloseTo((160 * days * 1.0) / 1e6, 9);
+    // 40 commands and 40 device messages a day at QoS 1: publish in, publish out, PUBACK (3 each);
+    // 10 reconnects a day: CONNECT and SUBSCRIBE (2 each): 260 metered messages a day
+    expect(line(report, "IoT Core", "messages")).toBeCloseTo((260 * days * 1.0) / 1e6, 9);
     // 40 device messages and 20 lifecycle events a day trigger one rule each
     expect(line(report, "IoT Core", "rules triggered")).toBeCloseTo((60 * days * 0.15) / 1e6, 9);
     // 99 % responses run 2 actions, 1 % errors run 1, lifecycle events run 1
@@ -55,17 +56,17 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     expect(line(report, "SQS", "requests")).toBeCloseTo(((10 * 3 * days + 5 * 3 * 60 * 730) * 0.4) / 1e6, 9);
     // 20 lifecycle events + 10 delayed checks at 256 MB x 0.1 s, one daily check at 256 MB x 2 s
     expect(line(report, "Lambda", "compute")).toBeCloseTo((30 * 0.25 * 0.1 + 0.25 * 2) * days * 0.0000133334, 9);
-    expect(report.monthlyTotal).toBeCloseTo(8.8153, 3);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.8815, 3);
+    expect(report.monthlyTotal).toBeCloseTo(8.8184, 3);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.8818, 3);
     expect(report.onboardingTotal).toBeCloseTo(0.00014, 4);
   });
 
   it("1,000 devices", () => {
     const report = estimateCost(inventory(), { devices: 1_000, messagesPerDevicePerDay: 4, commandsPerDay: 4_000 });
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((1_001 * 43_800 * 0.08) / 1e6, 9); // $3.5075
-    expect(line(report, "IoT Core", "messages")).toBeCloseTo((16_000 * days) / 1e6, 9); // $0.4867
-    expect(report.monthlyTotal).toBeCloseTo(13.1222, 3);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.013122, 5);
+    expect(line(report, "IoT Core", "messages")).toBeCloseTo(((3 * 8_000 + 2 * 1_000) * days) / 1e6, 9); // $0.7908
+    expect(report.monthlyTotal).toBeCloseTo(13.4264, 3);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.013426, 5);
     expect(report.onboardingTotal).toBeCloseTo(0.0140, 3);
   });
 
@@ -74,8 +75,9 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((100_001 * 43_800 * 0.08) / 1e6, 6); // $350.40
     expect(line(report, "DynamoDB", "writes")).toBeCloseTo(((400_000 * 0.99 + 200_000) * days * 0.625) / 1e6, 6); // $11.33
     expect(line(report, "CloudWatch Logs", "ingestion")).toBeCloseTo(5.764, 3);
-    expect(report.monthlyTotal).toBeCloseTo(443.8118, 2);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.004438, 5);
+    expect(line(report, "IoT Core", "messages")).toBeCloseTo(((3 * 800_000 + 2 * 100_000) * days) / 1e6, 6); // $79.08
+    expect(report.monthlyTotal).toBeCloseTo(474.2284, 2);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.004742, 5);
     expect(report.onboardingTotal).toBeCloseTo(1.4025, 3);
   });
 
@@ -84,7 +86,7 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     const services = ["IoT Core", "DynamoDB", "SNS", "SQS", "Lambda", "EC2", "Public IPv4", "EBS", "Secrets Manager", "ECR", "API Gateway", "CloudWatch Logs", "S3", "Fleet provisioning"];
     expect(services.filter((service) => !text.includes(service))).toEqual([]);
     expect(text).toContain("Total per month           $8.82");
-    expect(text).toContain("Per device              $0.8815 a month");
+    expect(text).toContain("Per device              $0.8818 a month");
     expect(text).toContain(`table ${priceTable.version}`);
   });
 });
