@@ -112,6 +112,9 @@ function prepareScratch(scratch: string): { rewritten: string[]; kept: string[] 
   const kept = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((name) => name.startsWith("@cdktf/"));
   writeFileSync(join(scratch, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   run("rm", ["-f", "package-lock.json"], scratch);
+  // Tests that list the repo's files use git: give the copy an index of its own.
+  run("git", ["init", "-q"], scratch);
+  run("git", ["add", "-A"], scratch);
   return { rewritten, kept };
 }
 
