@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { parse } from "yaml";
 import { environments, parseEnvironment } from "../../config";
 import { projectNames } from "../../contracts/names";
@@ -148,6 +149,24 @@ describe("npm run pi:image with the iot-fleet stack's secret", () => {
     expect([files.claimCertificate, files.claimKey, files.ca]).toEqual([secret.certificatePem, secret.privateKey, secret.caPem]);
     expect(files.config).toMatchObject({ endpoint: secret.endpoint, port: 8883, project: "smarthome", environment: "dev" });
   }, 60_000);
+
+  it("refuses a batch whose secret is missing or belongs to another environment", async () => {
+    const { loadClaimBundle } = await import("../../scripts/pi-image/claim-bundle");
+    const secretsManager = new SecretsManagerClient({
+      region: services.env.AWS_REGION,
+      endpoint: services.env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+      credentials: { accessKeyId: services.env.AWS_ACCESS_KEY_ID!, secretAccessKey: services.env.AWS_SECRET_ACCESS_KEY! },
+    });
+    const config = parseEnvironment({ ...environments.dev, fleet: { batches: [{ name: "batch-1", active: true }, { name: "batch-2", active: true }] } });
+    await expect(loadClaimBundle({ from: "secret", batch: "batch-2", config, secretsManager })).rejects.toThrow(
+      "no secret smarthome-dev/claim/batch-2: is batch batch-2 deployed",
+    );
+    const other = JSON.parse(services.secrets.get(dev.claimSecret(BATCH))!);
+    services.secrets.set(dev.claimSecret("batch-2"), JSON.stringify({ ...other, batch: "batch-2", templateName: "smarthome-prod-fleet" }));
+    await expect(loadClaimBundle({ from: "secret", batch: "batch-2", config, secretsManager })).rejects.toThrow(
+      "is for batch batch-2 and template smarthome-prod-fleet, not batch-2 and smarthome-dev-fleet",
+    );
+  });
 });
 
 describe("refusals change nothing", () => {
