@@ -25,10 +25,12 @@ let work: string;
 let stock: string;
 let release: string;
 let platformFolder: string;
+let stockSha256: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "pi-image-test-"));
   stock = join(work, "raspios-lite.img");
   makeDiskImage(stock);
+  stockSha256 = sha256(readFileSync(stock));
   release = makeAgentRelease(work);
   platformFolder = join(work, "local-platform");
   await makeLocalPlatformFolder(platformFolder, [BATCH]);
@@ -110,7 +112,8 @@ describe("npm run pi:image with the local platform's claim", () => {
   });
 
   it("leaves the stock image unchanged", () => {
-    expect(bootOf(stock).list().sort()).toEqual(["config.txt"]);
+    expect(sha256(readFileSync(stock))).toBe(stockSha256);
+    expect(bootOf(stock).list()).toEqual(["config.txt"]);
   });
 
   it("writes user-data that cloud-init's own schema accepts", () => {
@@ -121,6 +124,11 @@ describe("npm run pi:image with the local platform's claim", () => {
   });
 });
 
+/**
+ * Secrets Manager is local/aws-services.ts's stand-in (GetSecretValue over the real JSON 1.1 wire
+ * protocol, reached by the real SDK client through AWS_ENDPOINT_URL_SECRETS_MANAGER): no free local
+ * Secrets Manager runs here. The secret's shape is modules/claim-certificate.ts's.
+ */
 describe("npm run pi:image with the iot-fleet stack's secret", () => {
   let services: AwsStandIn;
   beforeAll(async () => {
