@@ -13,7 +13,7 @@ import { createLocalApiGateway } from "./api-gateway";
 import { startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
 import { writeFileAtomically } from "./files";
-import { localCaPath, localClaimName } from "./state-files";
+import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";
 import { FleetProvisioning, type ProvisioningTemplate } from "./fleet-provisioning";
 import { startIotBroker, type IotBroker } from "./iot-broker";
 import { IotRegistry } from "./iot-registry";
@@ -33,7 +33,6 @@ export interface LocalPlatformOptions {
   readonly ownershipTokenLifetimeMs?: number;
 }
 
-import type { ClaimCredentials } from "./state-files";
 export type { ClaimCredentials };
 
 export interface LocalPlatform {
@@ -170,8 +169,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
 async function createIdentity(authority: CertificateAuthority, registry: IotRegistry, directory: string, name: string, policyName: string) {
   const issued = await authority.issue();
-  const certificatePath = join(directory, `${name}.pem`);
-  const privateKeyPath = join(directory, `${name}.key`);
+  const { certificatePath, privateKeyPath } = localIdentityFiles(directory, name);
   writeFileAtomically(certificatePath, issued.certificatePem, 0o644);
   writeFileAtomically(privateKeyPath, issued.privateKeyPem!, 0o600);
   registry.addCertificate(issued.certificateId, issued.certificatePem, "ACTIVE");

@@ -12,14 +12,14 @@ export function localClaimName(batch: string): string {
   return `claim-${batch}`;
 }
 
+/** Where the local platform keeps an identity's certificate and private key. */
+export function localIdentityFiles(stateDirectory: string, name: string): { certificatePath: string; privateKeyPath: string } {
+  return { certificatePath: join(stateDirectory, `${name}.pem`), privateKeyPath: join(stateDirectory, `${name}.key`) };
+}
+
 /** Where the local platform keeps a batch's claim certificate and key, and its CA. */
 export function localClaimFiles(stateDirectory: string, batch: string): ClaimCredentials & { caPath: string } {
-  return {
-    batch,
-    certificatePath: join(stateDirectory, `${localClaimName(batch)}.pem`),
-    privateKeyPath: join(stateDirectory, `${localClaimName(batch)}.key`),
-    caPath: localCaPath(stateDirectory),
-  };
+  return { batch, ...localIdentityFiles(stateDirectory, localClaimName(batch)), caPath: localCaPath(stateDirectory) };
 }
 
 /** The local platform's CA certificate: what devices trust instead of Amazon Root CA 1. */
