@@ -61,6 +61,9 @@ export function buildImage(input: ImageInput): ImageResult {
   if (resolve(input.image) === resolve(input.out)) throw new ImageError("--out must differ from --image: the stock image stays untouched");
   const bootPartition = findBootPartition(input.image);
   checkRelease(input.agentRelease);
+  const stock = new FatImage(input.image, bootPartition.offsetBytes);
+  const stockText = (name: string) => stock.read(name)?.toString("utf8") ?? "";
+  const seed = { userData: userData(input.claim.batch, stockText("user-data")), metaData: metaData(`smart-home-${input.claim.batch}-${randomUUID()}`, stockText("meta-data")) };
 
   const staging = mkdtempSync(join(tmpdir(), "pi-image-"));
   const partial = join(dirname(resolve(input.out)), `.${basename(input.out)}.${process.pid}.partial`);
@@ -70,8 +73,8 @@ export function buildImage(input: ImageInput): ImageResult {
       [`${BOOT_FOLDER}/${BOOT_FILES.claimKey}`, input.claim.privateKeyPem],
       [`${BOOT_FOLDER}/${BOOT_FILES.ca}`, input.claim.caPem],
       [`${BOOT_FOLDER}/${BOOT_FILES.config}`, `${JSON.stringify(agentConfig(input), null, 2)}\n`],
-      ["user-data", userData(input.claim.batch)],
-      ["meta-data", metaData(`smart-home-${input.claim.batch}-${randomUUID()}`)],
+      ["user-data", seed.userData],
+      ["meta-data", seed.metaData],
     ]);
     if (input.wifi) files.set("network-config", networkConfig(input.wifi));
     const fromDisk = new Map([

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { loadEnvironment } from "../../config";
 import { ClaimError, loadClaimBundle } from "./claim-bundle";
 import { buildImage, ImageError } from "./build-image";
+import { CloudInitError } from "./cloud-init";
 import { PartitionError } from "./partition-table";
 import { readWifiNetwork, WifiError, WIFI_PASSPHRASE_VARIABLE } from "./wifi";
 
@@ -68,7 +69,7 @@ if (require.main === module) {
   main(process.argv.slice(2), process.env).then(
     (summary) => console.log(summary),
     (error: Error) => {
-      const known = error instanceof UsageError || error instanceof ClaimError || error instanceof ImageError || error instanceof PartitionError || error instanceof WifiError;
+      const known = error instanceof UsageError || error instanceof ClaimError || error instanceof ImageError || error instanceof PartitionError || error instanceof CloudInitError || error instanceof WifiError;
       console.error(`pi:image: ${error.message}${error instanceof UsageError ? `\n${USAGE}` : ""}`);
       if (!known && error.stack) console.error(error.stack);
       process.exitCode = error instanceof UsageError ? 2 : 1;

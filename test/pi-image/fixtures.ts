@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openCertificateAuthority } from "../../local/certificate-authority";
 import { localClaimFiles } from "../../local/state-files";
@@ -15,7 +15,11 @@ const IMAGE_BYTES = 80 * 1024 * 1024;
  * `label: "gpt"` writes a GPT with a Microsoft basic data partition; `fat: false` leaves the first
  * partition a Linux one with no file system.
  */
-export function makeDiskImage(path: string, options: { label?: "dos" | "gpt"; fat?: boolean } = {}): void {
+/** Seed files of our stand-in stock image: the real Raspberry Pi OS ones may differ, so pi:image merges rather than assumes. */
+export const STOCK_USER_DATA = "#cloud-config\n# the image's own settings\nhostname: raspberrypi\nruncmd:\n  - [echo, stock image]\n";
+export const STOCK_META_DATA = "instance-id: rpios-image\ndsmode: local\n";
+
+export function makeDiskImage(path: string, options: { label?: "dos" | "gpt"; fat?: boolean; userData?: string } = {}): void {
   const label = options.label ?? "dos";
   const fat = options.fat ?? true;
   writeFileSync(path, "");
@@ -25,11 +29,15 @@ export function makeDiskImage(path: string, options: { label?: "dos" | "gpt"; fa
   const script = `label: ${label}\nstart=${BOOT_START_SECTOR}, size=${BOOT_SECTORS}, type=${bootType}\nstart=${BOOT_START_SECTOR + BOOT_SECTORS}, type=${rootType}\n`;
   execFileSync("sfdisk", ["--quiet", path], { input: script });
   if (fat) {
-    // mkfs.fat counts 1 KiB blocks; the stock image already holds config.txt, as Raspberry Pi OS's does.
+    // mkfs.fat counts 1 KiB blocks. The stock image already holds config.txt and a cloud-init seed, as Raspberry Pi OS Trixie's does.
     execFileSync("mkfs.fat", ["-F", "32", "-n", "bootfs", "--offset", String(BOOT_START_SECTOR), path, String(BOOT_SECTORS / 2)], { stdio: "ignore" });
-    const configTxt = `${path}.config.txt`;
-    writeFileSync(configTxt, "arm_64bit=1\n");
-    execFileSync("mcopy", ["-i", `${path}@@${BOOT_START_SECTOR * 512}`, configTxt, "::/config.txt"], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } });
+    const stockFiles = { "config.txt": "arm_64bit=1\n", "user-data": options.userData ?? STOCK_USER_DATA, "meta-data": STOCK_META_DATA };
+    for (const [name, content] of Object.entries(stockFiles)) {
+      const local = `${path}.${name}`;
+      writeFileSync(local, content);
+      execFileSync("mcopy", ["-i", `${path}@@${BOOT_START_SECTOR * 512}`, local, `::/${name}`], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } });
+      rmSync(local);
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import { BOOT_FILES, BOOT_FOLDER } from "../../scripts/pi-image/cloud-init";
 import { FatImage } from "../../scripts/pi-image/fat";
 import { main } from "../../scripts/pi-image/main";
 import { findBootPartition } from "../../scripts/pi-image/partition-table";
-import { BOOT_START_SECTOR, makeAgentRelease, makeDiskImage, makeLocalPlatformFolder } from "./fixtures";
+import { BOOT_START_SECTOR, makeAgentRelease, makeDiskImage, makeLocalPlatformFolder, STOCK_META_DATA, STOCK_USER_DATA } from "./fixtures";
 
 const run = promisify(execFile);
 const repo = join(__dirname, "..", "..");
@@ -107,13 +107,22 @@ describe("npm run pi:image with the local platform's claim", () => {
       project: "smarthome",
       environment: "dev",
     });
-    expect(parse(files.metaData!)).toEqual({ "instance-id": expect.stringMatching(/^smart-home-batch-1-[0-9a-f-]{36}$/) });
-    expect(parse(files.userData!)).toEqual({ runcmd: [["sh", "/boot/firmware/smart-home/first-boot.sh", "/boot/firmware", "/"]] });
+    // The image's own seed is kept: its settings and runcmd entries, with ours appended and a new instance id.
+    expect(parse(files.metaData!)).toEqual({ ...parse(STOCK_META_DATA), "instance-id": expect.stringMatching(/^smart-home-batch-1-[0-9a-f-]{36}$/) });
+    expect(files.userData!.startsWith("#cloud-config\n")).toBe(true);
+    expect(parse(files.userData!)).toEqual({
+      hostname: "raspberrypi",
+      runcmd: [
+        ["echo", "stock image"],
+        ["sh", "/boot/firmware/smart-home/first-boot.sh", "/boot/firmware", "/"],
+      ],
+    });
   });
 
   it("leaves the stock image unchanged", () => {
     expect(sha256(readFileSync(stock))).toBe(stockSha256);
-    expect(bootOf(stock).list()).toEqual(["config.txt"]);
+    expect(bootOf(stock).list().sort()).toEqual(["config.txt", "meta-data", "user-data"]);
+    expect(bootOf(stock).read("user-data")!.toString()).toBe(STOCK_USER_DATA);
   });
 
   it("writes user-data that cloud-init's own schema accepts", () => {
@@ -192,6 +201,12 @@ describe("refusals change nothing", () => {
     const image = join(work, "refused-no-fat.img");
     makeDiskImage(image, { fat: false });
     await expectRefusal(localArgs("OUT").map((arg) => (arg === stock ? image : arg)), /has no FAT boot partition/);
+  });
+
+  it("an image whose user-data is not cloud-config", async () => {
+    const image = join(work, "script-user-data.img");
+    makeDiskImage(image, { userData: "#!/bin/sh\necho hello\n" });
+    await expectRefusal(localArgs("OUT").map((arg) => (arg === stock ? image : arg)), /the image's user-data is not #cloud-config/);
   });
 
   it("a batch the environment does not list", async () => {
