@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { constants, copyFileSync, mkdtempSync, rmSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, constants, copyFileSync, mkdtempSync, rmSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import type { ClaimBundle } from "./claim-bundle";
@@ -88,6 +88,8 @@ export function buildImage(input: ImageInput): ImageResult {
     }
 
     copyFileSync(input.image, partial, constants.COPYFILE_FICLONE);
+    // The image holds the batch's claim key: only its owner may read it.
+    chmodSync(partial, 0o600);
     const fat = new FatImage(partial, bootPartition.offsetBytes);
     for (const [fatPath, local] of fromDisk) {
       try {

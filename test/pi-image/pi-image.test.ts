@@ -119,6 +119,10 @@ describe("npm run pi:image with the local platform's claim", () => {
     });
   });
 
+  it("is readable by its owner only: it holds the claim key", () => {
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
   it("leaves the stock image unchanged", () => {
     expect(sha256(readFileSync(stock))).toBe(stockSha256);
     expect(bootOf(stock).list().sort()).toEqual(["config.txt", "meta-data", "user-data"]);
@@ -207,6 +211,11 @@ describe("refusals change nothing", () => {
     const image = join(work, "script-user-data.img");
     makeDiskImage(image, { userData: "#!/bin/sh\necho hello\n" });
     await expectRefusal(localArgs("OUT").map((arg) => (arg === stock ? image : arg)), /the image's user-data is not #cloud-config/);
+  });
+
+  it("an output that is the stock image itself", async () => {
+    await expect(main(localArgs(stock), {})).rejects.toThrow("--out must differ from --image");
+    expect(sha256(readFileSync(stock))).toBe(stockSha256);
   });
 
   it("a batch the environment does not list", async () => {
