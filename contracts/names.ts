@@ -50,6 +50,8 @@ export interface ProjectNames {
   readonly provisioningClientPrefix: string;
   /** The serial registry table. */
   readonly serialTable: string;
+  /** Secrets Manager secret of one batch's claim certificate, key and device settings (iot-fleet stack). */
+  claimSecret(batch: string): string;
 }
 
 export function projectNames(project: string, environment: string): ProjectNames {
@@ -78,5 +80,6 @@ export function projectNames(project: string, environment: string): ProjectNames
     provisioningTemplate: `${prefix}-fleet`,
     provisioningClientPrefix: `provisioning-${prefix}-`,
     serialTable: `${prefix}-serials`,
+    claimSecret: (batch) => `${prefix}/claim/${batch}`,
   };
 }

@@ -13,6 +13,7 @@ import { createLocalApiGateway } from "./api-gateway";
 import { startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
 import { writeFileAtomically } from "./files";
+import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";
 import { FleetProvisioning, type ProvisioningTemplate } from "./fleet-provisioning";
 import { startIotBroker, type IotBroker } from "./iot-broker";
 import { IotRegistry } from "./iot-registry";
@@ -32,11 +33,7 @@ export interface LocalPlatformOptions {
   readonly ownershipTokenLifetimeMs?: number;
 }
 
-export interface ClaimCredentials {
-  readonly batch: string;
-  readonly certificatePath: string;
-  readonly privateKeyPath: string;
-}
+export type { ClaimCredentials };
 
 export interface LocalPlatform {
   readonly mqtt: { readonly host: string; readonly port: number; readonly caPath: string };
@@ -95,7 +92,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   registry.things.set(names.controllerThing, { thingName: names.controllerThing, groups: [], attributes: {}, principals: new Set([controller.certificateId]) });
   const claims: (ClaimCredentials & { certificateId: string; active: boolean })[] = [];
   for (const batch of config.fleet.batches) {
-    const claim = await createIdentity(authority, registry, stateDirectory, `claim-${batch.name}`, `${names.prefix}-claim`);
+    const claim = await createIdentity(authority, registry, stateDirectory, localClaimName(batch.name), `${names.prefix}-claim`);
     registry.certificates.get(claim.certificateId)!.status = batch.active ? "ACTIVE" : "INACTIVE";
     claims.push({ batch: batch.name, certificatePath: claim.certificatePath, privateKeyPath: claim.privateKeyPath, certificateId: claim.certificateId, active: batch.active });
   }
@@ -152,7 +149,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   await new Promise<void>((done) => gateway.listen(options.apiPort ?? 0, "127.0.0.1", () => done()));
 
   return {
-    mqtt: { host: broker.host, port: broker.port, caPath: join(stateDirectory, "ca", "ca.pem") },
+    mqtt: { host: broker.host, port: broker.port, caPath: localCaPath(stateDirectory) },
     api: { url: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/${SERIAL_API_STAGE}`, key: apiKey },
     claims: claims.map(({ batch, certificatePath, privateKeyPath }) => ({ batch, certificatePath, privateKeyPath })),
     controller: { thingName: names.controllerThing, certificatePath: controller.certificatePath, privateKeyPath: controller.privateKeyPath },
@@ -172,8 +169,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
 async function createIdentity(authority: CertificateAuthority, registry: IotRegistry, directory: string, name: string, policyName: string) {
   const issued = await authority.issue();
-  const certificatePath = join(directory, `${name}.pem`);
-  const privateKeyPath = join(directory, `${name}.key`);
+  const { certificatePath, privateKeyPath } = localIdentityFiles(directory, name);
   writeFileAtomically(certificatePath, issued.certificatePem, 0o644);
   writeFileAtomically(privateKeyPath, issued.privateKeyPem!, 0o600);
   registry.addCertificate(issued.certificateId, issued.certificatePem, "ACTIVE");

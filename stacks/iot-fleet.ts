@@ -47,7 +47,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
         batch: batch.name,
         active: batch.active,
         policy: claimPolicy,
-        secretName: `${names.prefix}/claim/${batch.name}`,
+        secretName: names.claimSecret(batch.name),
         deviceSettings: {
           endpoint: iot.iot_data_endpoint,
           templateName: names.provisioningTemplate,

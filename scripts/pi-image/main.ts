@@ -1,0 +1,78 @@
+/**
+ * npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --agent-release <tarball>
+ *                     --out <file.img> [--claim-from secret|<folder>] [--endpoint <host[:port]>]
+ *                     [--wifi-ssid <ssid> (--wifi-passphrase-file <file> | PI_IMAGE_WIFI_PASSPHRASE)]
+ *
+ * A flashable Raspberry Pi OS image for one claim batch of SMART_HOME_ENV (default dev); see
+ * docs/field-install.md. Without root and without mounting: the boot partition is written with mtools.
+ */
+import { parseArgs } from "node:util";
+import { loadEnvironment } from "../../config";
+import { ClaimError, loadClaimBundle } from "./claim-bundle";
+import { buildImage, ImageError } from "./build-image";
+import { CloudInitError } from "./cloud-init";
+import { PartitionError } from "./partition-table";
+import { readWifiNetwork, WifiError, WIFI_PASSPHRASE_VARIABLE } from "./wifi";
+
+const USAGE = `usage: npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --agent-release <tarball> --out <file.img>
+         [--claim-from secret|<local platform folder>] [--endpoint <host[:port]> (with a folder)]
+         [--wifi-ssid <ssid> with --wifi-passphrase-file <file> or ${WIFI_PASSPHRASE_VARIABLE}]`;
+
+class UsageError extends Error {}
+
+export async function main(args: readonly string[], environment: NodeJS.ProcessEnv): Promise<string> {
+  if (args.some((arg) => arg === "--wifi-passphrase" || arg.startsWith("--wifi-passphrase="))) {
+    throw new UsageError(`the Wi-Fi passphrase is never taken from the command line (shell history, ps): use --wifi-passphrase-file <file> or ${WIFI_PASSPHRASE_VARIABLE}`);
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        image: { type: "string" },
+        batch: { type: "string" },
+        "agent-release": { type: "string" },
+        out: { type: "string" },
+        "claim-from": { type: "string", default: "secret" },
+        endpoint: { type: "string" },
+        "wifi-ssid": { type: "string" },
+        "wifi-passphrase-file": { type: "string" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const missing = (["image", "batch", "agent-release", "out"] as const).filter((name) => !values[name]);
+  if (missing.length > 0) throw new UsageError(`missing ${missing.map((name) => `--${name}`).join(", ")}`);
+
+  const wifi = readWifiNetwork({ ssid: values["wifi-ssid"], passphraseFile: values["wifi-passphrase-file"], environment });
+  const config = loadEnvironment(environment.SMART_HOME_ENV || undefined);
+  const claim = await loadClaimBundle({ from: values["claim-from"]!, batch: values.batch!, config, endpoint: values.endpoint });
+  const result = buildImage({
+    image: values.image!,
+    out: values.out!,
+    agentRelease: values["agent-release"]!,
+    claim,
+    project: config.project,
+    environment: config.name,
+    wifi,
+  });
+  const partition = result.bootPartition;
+  return [
+    `wrote ${result.out}: batch ${claim.batch}, endpoint ${claim.endpoint}:${claim.port}${wifi ? `, Wi-Fi ${wifi.ssid}` : ""}`,
+    `boot partition ${partition.number} (${partition.scheme.toUpperCase()}, offset ${partition.offsetBytes} bytes): ${result.written.join(", ")}`,
+  ].join("\n");
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).then(
+    (summary) => console.log(summary),
+    (error: Error) => {
+      const known = error instanceof UsageError || error instanceof ClaimError || error instanceof ImageError || error instanceof PartitionError || error instanceof CloudInitError || error instanceof WifiError;
+      console.error(`pi:image: ${error.message}${error instanceof UsageError ? `\n${USAGE}` : ""}`);
+      if (!known && error.stack) console.error(error.stack);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
+    },
+  );
+}
