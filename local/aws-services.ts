@@ -49,6 +49,25 @@ export interface AwsStandIn {
   close(): Promise<void>;
 }
 
+/**
+ * What SNS Publish answers to a message it refuses, or undefined. With `MessageStructure=json` the
+ * message must be a JSON object with a top-level string "default" (SNS API reference, Publish,
+ * MessageStructure); AWS IoT's SNS action with `messageFormat: "JSON"` publishes that way.
+ */
+export function snsMessageStructureError(message: string, messageStructure: string | undefined): string | undefined {
+  if (messageStructure !== "json") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return "InvalidParameter: Invalid parameter: Message Structure - JSON message body failed to parse";
+  }
+  if (!parsed || typeof parsed !== "object" || typeof (parsed as Record<string, unknown>).default !== "string") {
+    return "InvalidParameter: Invalid parameter: Message Structure - No default entry in JSON message body";
+  }
+  return undefined;
+}
+
 export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(dynamo);
@@ -118,6 +137,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
         publishFailures -= 1;
         response.writeHead(403, { "content-type": "text/xml" });
         return response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>stand-in failure</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+      }
+      const refusal = snsMessageStructureError(form.get("Message") ?? "", form.get("MessageStructure") ?? undefined);
+      if (refusal) {
+        response.writeHead(400, { "content-type": "text/xml" });
+        return response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>${refusal.replace(/^InvalidParameter: /, "")}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
       }
       const message = {
         topicArn: form.get("TopicArn") ?? "",

@@ -154,7 +154,10 @@ export class IotStack extends ProjectStack<"iot"> {
       enabled: true,
       sqlVersion: IOT_SQL_VERSION,
       sql: `SELECT *, topic(${thingLevel}) AS thingName FROM '${anyDeviceTopicFilter(names.topicRoot, "errors")}'`,
-      sns: [{ targetArn: alerts.topicArn, roleArn: roles.iot_alerts_role_arn, messageFormat: "JSON" }],
+      // RAW: the subscribers (e-mail, the Slack formatter) take the device-error JSON as it is. "JSON"
+      // would make SNS demand a top-level "default" key and refuse every publish (IoT API reference,
+      // SnsAction.messageFormat; SNS Publish, MessageStructure).
+      sns: [{ targetArn: alerts.topicArn, roleArn: roles.iot_alerts_role_arn, messageFormat: "RAW" }],
       errorAction,
     });
     new IotTopicRule(this, "device-responses-rule", {
@@ -184,7 +187,9 @@ export class IotStack extends ProjectStack<"iot"> {
       enabled: true,
       sqlVersion: IOT_SQL_VERSION,
       // Only project clients: claim certificates connect with other client ids while provisioning.
-      sql: `SELECT * FROM '${LIFECYCLE_TOPIC_FILTER}' WHERE startswith(clientId, '${names.prefix}-')`,
+      // Only connects and disconnects: the same filter also receives connect_failed events
+      // (docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html), which never change presence.
+      sql: `SELECT * FROM '${LIFECYCLE_TOPIC_FILTER}' WHERE startswith(clientId, '${names.prefix}-') AND (eventType = 'connected' OR eventType = 'disconnected')`,
       lambda: [{ functionArn: presence.functionArn }],
       errorAction,
     });

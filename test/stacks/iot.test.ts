@@ -119,7 +119,7 @@ describe("iot stack", () => {
       const errors = rule("smarthome_dev_device_errors_to_alerts");
       expect(errors.sql).toBe("SELECT *, topic(4) AS thingName FROM 'smarthome/dev/devices/+/errors'");
       expect(errors.sns).toEqual([
-        { target_arn: expect.stringMatching(/aws_sns_topic\..+\.arn/), role_arn: "${data.terraform_remote_state.remote-state-roles.outputs.iot_alerts_role_arn}", message_format: "JSON" },
+        { target_arn: expect.stringMatching(/aws_sns_topic\..+\.arn/), role_arn: "${data.terraform_remote_state.remote-state-roles.outputs.iot_alerts_role_arn}", message_format: "RAW" },
       ]);
     });
 
@@ -135,15 +135,17 @@ describe("iot stack", () => {
 
     it("lifecycle events of project clients → the presence function, which only this rule in this account may invoke (CKV_AWS_364)", () => {
       const presenceRule = rule("smarthome_dev_presence_events");
-      expect(presenceRule.sql).toBe("SELECT * FROM '$aws/events/presence/+/+' WHERE startswith(clientId, 'smarthome-dev-')");
+      expect(presenceRule.sql).toBe("SELECT * FROM '$aws/events/presence/+/+' WHERE startswith(clientId, 'smarthome-dev-') AND (eventType = 'connected' OR eventType = 'disconnected')");
       expect(presenceRule.lambda).toEqual([{ function_arn: expect.stringMatching(/aws_lambda_function\.device-presence/) }]);
       const [ruleId] = Object.entries(resources(iot, "aws_iot_topic_rule")).find(([, r]) => r.name === "smarthome_dev_presence_events")!;
       const permission = Object.values(resources(iot, "aws_lambda_permission")).find((p) => p.principal === "iot.amazonaws.com");
       expect(permission).toMatchObject({ action: "lambda:InvokeFunction", source_arn: `\${aws_iot_topic_rule.${ruleId}.arn}`, source_account: expect.stringMatching(ACCOUNT) });
     });
 
-    it("CKV_AWS_364: every Lambda permission names a source ARN and account", () => {
-      for (const permission of Object.values(resources(iot, "aws_lambda_permission"))) {
+    it("#8.16 CKV_AWS_364: every Lambda permission names a source ARN and account", () => {
+      const permissions = Object.values(resources(iot, "aws_lambda_permission"));
+      expect(permissions.length).toBe(2); // the presence rule and the daily schedule
+      for (const permission of permissions) {
         expect(permission.source_arn).toBeTruthy();
         expect(permission.source_account).toMatch(ACCOUNT);
       }
