@@ -50,6 +50,8 @@ export interface ProjectNames {
   readonly provisioningClientPrefix: string;
   /** The serial registry table. */
   readonly serialTable: string;
+  /** Alias of the KMS key that encrypts Terraform state (the state stack creates it; every backend names it). */
+  readonly stateKeyAlias: string;
 }
 
 export function projectNames(project: string, environment: string): ProjectNames {
@@ -78,5 +80,6 @@ export function projectNames(project: string, environment: string): ProjectNames
     provisioningTemplate: `${prefix}-fleet`,
     provisioningClientPrefix: `provisioning-${prefix}-`,
     serialTable: `${prefix}-serials`,
+    stateKeyAlias: `alias/${prefix}-terraform-state`,
   };
 }

@@ -1,5 +1,5 @@
 import { registerSerialsRequestJsonSchema } from "../../contracts/serial-registry";
-import { onlyResource, resources, statements, synthAll } from "../helpers/synth";
+import { onlyResource, resources, statements, synthAll, testConfig } from "../helpers/synth";
 
 const api = synthAll().api;
 
@@ -11,8 +11,19 @@ describe("api stack: the serial API", () => {
     expect(Object.values(resources(api, "aws_api_gateway_resource")).map((r) => r.path_part).sort()).toEqual(["reset", "serials", "{serial}"]);
   });
 
-  it("CKV_AWS_59 / CKV2_AWS_70: every method requires the API key", () => {
+  it("#8.16 CKV_AWS_59 / CKV2_AWS_70: every method requires the API key", () => {
+    expect(methods.length).toBe(4);
     for (const method of methods) expect(method.api_key_required).toBe(true);
+  });
+
+  it("#8.11 the account's API Gateway settings (one per account and region) are set only by the environment that manages them", () => {
+    expect(Object.keys(resources(api, "aws_api_gateway_account")).length).toBe(1);
+    const shared = synthAll(testConfig({ serialApi: { manageAccountLogging: false } })).api;
+    expect(resources(shared, "aws_api_gateway_account")).toEqual({});
+    expect(Object.values(resources(shared, "aws_iam_role")).map((role) => role.name)).not.toContain("smarthome-dev-api-gateway-logs");
+    const stage = onlyResource(shared, "aws_api_gateway_stage");
+    expect(stage.depends_on ?? []).toEqual([]);
+    expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group/);
   });
 
   it("CKV2_AWS_53: every method has a request validator; POST /serials validates its body against the contract's schema", () => {
