@@ -17,6 +17,7 @@ import { ProjectStack } from "../modules/project-stack";
 import { functionEntry } from "./functions";
 import { ProjectTable } from "../modules/project-table";
 import type { IotStack } from "./iot";
+import type { RolesStack } from "./roles";
 
 /** IoT's only pre-provisioning hook payload version. */
 const HOOK_PAYLOAD_VERSION = "2020-04-01";
@@ -26,9 +27,10 @@ const HOOK_PAYLOAD_VERSION = "2020-04-01";
  * pre-provisioning hook, and the fleet provisioning template.
  */
 export class IotFleetStack extends ProjectStack<"iot-fleet"> {
-  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack }) {
+  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack; roles: RolesStack }) {
     super(scope, "iot-fleet", { config });
     const iot = this.outputsOf(dependencies.iot);
+    const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
 
@@ -48,6 +50,9 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
         active: batch.active,
         policy: claimPolicy,
         secretName: `${names.prefix}/claim/${batch.name}`,
+        // Terraform refreshes the secret's value; an operator building a device image reads it as
+        // the break-glass administrator.
+        readerArns: [roles.github_plan_role_arn, roles.github_deploy_role_arn, ...(config.breakGlassAdminRoleArn ? [config.breakGlassAdminRoleArn] : [])],
         deviceSettings: {
           endpoint: iot.iot_data_endpoint,
           templateName: names.provisioningTemplate,

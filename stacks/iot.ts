@@ -51,8 +51,14 @@ export class IotStack extends ProjectStack<"iot"> {
       policy: controllerPolicy,
       endpoint: endpoint.endpointAddress,
       secretName: names.controllerSecret,
-      // Terraform refreshes the secret's value, so the plan and deploy roles read it too.
-      readerArns: [roles.controller_instance_role_arn, roles.github_plan_role_arn, roles.github_deploy_role_arn],
+      // Terraform refreshes the secret's value, so the plan and deploy roles read it too, and so does
+      // an administrator refreshing the stack by hand, as the configured break-glass role.
+      readerArns: [
+        roles.controller_instance_role_arn,
+        roles.github_plan_role_arn,
+        roles.github_deploy_role_arn,
+        ...(config.breakGlassAdminRoleArn ? [config.breakGlassAdminRoleArn] : []),
+      ],
     });
 
     // --- Alerts and the device table ------------------------------------------------------------
@@ -123,6 +129,12 @@ export class IotStack extends ProjectStack<"iot"> {
       } satisfies DailyCheckEnvironment,
       logRetentionDays: config.logRetentionDays,
       timeoutSeconds: 60,
+      // EventBridge invokes it asynchronously: a run that keeps failing is kept here, not lost.
+      deadLetterQueue: new SqsQueue(this, "daily-check-dead-letters", {
+        name: names.queue("daily-check-dead-letters"),
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: 14 * 24 * 3600,
+      }),
     });
     devices.grantReadData(dailyCheck.role);
     alerts.grantPublish(dailyCheck.role);

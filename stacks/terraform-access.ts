@@ -316,7 +316,7 @@ export function terraformApplyStatements(names: ProjectNames, account: AwsAccoun
       resources: [account.globalArn("iam", `role/${names.prefix}-*`)],
       conditions: {
         StringEquals: {
-          "iam:PassedToService": ["ec2.amazonaws.com", "lambda.amazonaws.com", "iot.amazonaws.com", "apigateway.amazonaws.com"],
+          "iam:PassedToService": ["ec2.amazonaws.com", "lambda.amazonaws.com", "iot.amazonaws.com", "apigateway.amazonaws.com", "vpc-flow-logs.amazonaws.com"],
         },
       },
     },

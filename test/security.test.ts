@@ -13,8 +13,8 @@ const configs = {
   },
 };
 
-/** Every log group the stacks create: ec2 1, iot 4, iot-fleet 1, api 2. */
-const EXPECTED_LOG_GROUPS = 8;
+/** Every log group the stacks create: vpc 1 (flow logs), ec2 1, iot 4, iot-fleet 1, api 2. */
+const EXPECTED_LOG_GROUPS = 9;
 
 /**
  * Actions AWS offers no resource-level permissions for (Service Authorization Reference: no resource
