@@ -8,8 +8,8 @@ import { readBody } from "./http";
  * Local counterparts of the AWS services the functions call, on loopback:
  * - DynamoDB: dynalite (a real implementation, in memory);
  * - SNS Publish (query protocol), SQS SendMessage (JSON 1.0), Secrets Manager GetSecretValue
- *   (JSON 1.1), and the IoT registry calls the serial API makes (REST JSON: ListThingPrincipals,
- *   DetachThingPrincipal, DeleteThing, UpdateCertificate): a small recorder speaking each wire
+ *   (JSON 1.1), and the IoT registry calls the functions make (REST JSON: DescribeThing,
+ *   ListThingPrincipals, DetachThingPrincipal, DeleteThing, UpdateCertificate): a small recorder speaking each wire
  *   protocol, because no free local implementation of them runs here. It keeps what was sent and
  *   can be told to fail.
  *
@@ -115,6 +115,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       const principals = iot.listThingPrincipals(thingName);
       if (!principals) return iotError(404, "ResourceNotFoundException", `thing ${thingName} does not exist`);
       if (thingPath[2] && request.method === "GET") return json(200, { principals }, "application/json");
+      if (!thingPath[2] && request.method === "GET") return json(200, { thingName, defaultClientId: thingName, attributes: {}, version: 1 }, "application/json");
       if (thingPath[2] && request.method === "DELETE") {
         iot.detachThingPrincipal(thingName, String(request.headers["x-amzn-principal"]));
         return json(200, {}, "application/json");

@@ -7,7 +7,7 @@ import type { EnvironmentConfig } from "../config";
 import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
 import { claimPolicyDocument } from "../contracts/iot-policies";
 import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
-import { SERIAL_TABLE_KEY } from "../contracts/serial-registry";
+import { SERIAL_TABLE_KEY, STRANDED_PROVISIONING_SECONDS } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
 import { ClaimCertificate } from "../modules/claim-certificate";
 import { ProjectIotPolicy } from "../modules/iot-policy";
@@ -73,6 +73,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
           claims.filter(({ batch }) => batch.active).map(({ batch, claim }) => ({ batch: batch.name, certificateId: claim.certificateId })),
         ),
         THING_NAME_PREFIX: names.prefix,
+        STRANDED_AFTER_SECONDS: String(STRANDED_PROVISIONING_SECONDS),
       } satisfies ProvisioningHookEnvironment,
       logRetentionDays: config.logRetentionDays,
       // IoT waits 5 s for the answer; more memory means more CPU and a shorter cold start.
@@ -80,6 +81,10 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
       timeoutSeconds: 4,
     });
     serials.grant(hook.role, ["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    // Whether a stranded serial's thing exists (a serial provisioned, but RegisterThing failed).
+    hook.role.allow("describe-device-things", [
+      { sid: "DescribeDeviceThings", actions: ["iot:DescribeThing"], resources: [account.arn("iot", `thing/${names.prefix}-*`)] },
+    ]);
     // IoT names no documented source ARN for hook invocations; the account scopes it.
     const invokeHook = hook.grantInvoke("iot", { principal: "iot.amazonaws.com", sourceAccount: account.accountId });
 

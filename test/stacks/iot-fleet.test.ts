@@ -128,9 +128,12 @@ describe("iot-fleet stack", () => {
       expect(hook).toMatchObject({ timeout: 4, memory_size: 512, runtime: "nodejs22.x", architectures: ["arm64"] });
     });
 
-    it("may only read and conditionally update the serial registry", () => {
+    it("#8.9 may only read and conditionally update the serial registry, and describe project things (is a stranded serial's thing there?)", () => {
       const policies = Object.values(resources(fleet, "aws_iam_role_policy")).flatMap((p) => statements(JSON.parse(p.policy)));
       expect(policies.find((s) => s.Sid === "UseTable")).toMatchObject({ Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [expect.stringMatching(/aws_dynamodb_table\.serial-table/)] });
+      expect(policies.find((s) => s.Sid === "DescribeDeviceThings")).toMatchObject({ Action: ["iot:DescribeThing"], Resource: [expect.stringMatching(/:iot:eu-west-1:.+:thing\/smarthome-dev-\*$/)] });
+      const [, hook] = byName(fleet, "aws_lambda_function", "smarthome-dev-provisioning-hook", "function_name");
+      expect(hook.environment.variables.STRANDED_AFTER_SECONDS).toBe("600");
     });
 
     it("CKV_AWS_364: IoT may invoke it only on behalf of this account", () => {
