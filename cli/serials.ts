@@ -1,7 +1,8 @@
 /**
  * npm run serials -- <command> …   The serial API from CI or a terminal.
  *
- *   add SN123 [SN124 …] [--batch 2026-11-a]   register serials (re-adding one is fine)
+ *   add SN123 [SN124 …] [--batch 2026-11-a]   register serials (re-adding one is fine; any case,
+ *                                             sent uppercase: a Pi's 00000000b83c3c1b is fine)
  *   get SN123                                 show a serial
  *   reset SN123                               provisioned → registered (device may provision again)
  *   revoke SN123                              revoke for good (certificates revoked)
@@ -9,7 +10,7 @@
  * Reads SERIAL_API_URL (the api stack's serial_api_url) and SERIAL_API_KEY. Exits 0 on success,
  * 1 when the API refuses or fails, 2 on bad usage (nothing is sent).
  */
-import { SERIAL_PATTERN } from "../contracts/devices";
+import { canonicalSerial, SERIAL_PATTERN_ANY_CASE } from "../contracts/devices";
 import { BATCH_PATTERN, MAX_SERIALS_PER_REQUEST } from "../contracts/serial-registry";
 
 class UsageError extends Error {}
@@ -25,12 +26,14 @@ export function plan(args: readonly string[]): Call[] {
   const [command, ...rest] = args;
   const batchAt = rest.indexOf("--batch");
   const batch = batchAt >= 0 ? rest[batchAt + 1] : undefined;
-  const serials = batchAt >= 0 ? [...rest.slice(0, batchAt), ...rest.slice(batchAt + 2)] : rest;
+  const written = batchAt >= 0 ? [...rest.slice(0, batchAt), ...rest.slice(batchAt + 2)] : rest;
   if (batchAt >= 0 && (command !== "add" || !batch || !BATCH_PATTERN.test(batch))) {
     throw new UsageError(`--batch takes a batch name matching ${BATCH_PATTERN.source}, with add only`);
   }
-  const bad = serials.filter((serial) => !SERIAL_PATTERN.test(serial));
-  if (bad.length > 0) throw new UsageError(`not a serial (${SERIAL_PATTERN.source}): ${bad.map((serial) => JSON.stringify(serial)).join(", ")}`);
+  // Serials are case-insensitive: a Pi's own lowercase serial is sent in its canonical form.
+  const bad = written.filter((serial) => !SERIAL_PATTERN_ANY_CASE.test(serial));
+  if (bad.length > 0) throw new UsageError(`not a serial (${SERIAL_PATTERN_ANY_CASE.source}, any case): ${bad.map((serial) => JSON.stringify(serial)).join(", ")}`);
+  const serials = written.map(canonicalSerial);
   const one = () => {
     if (serials.length !== 1) throw new UsageError(`${command} takes exactly one serial`);
     return encodeURIComponent(serials[0] as string);

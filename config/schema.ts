@@ -58,10 +58,24 @@ export const environmentSchema = z
      * @default - any account the credentials belong to
      */
     accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id").optional(),
+    /**
+     * An administrator role (its ARN, as `aws:PrincipalArn` reports it) that may read the project's
+     * secrets and its Terraform state besides CI's roles: the way in when CI cannot, e.g. to refresh
+     * the iot stack or read a claim certificate for a device image. Everyone else is denied by the
+     * resource policies, administrators included.
+     * @default - none: only the roles that need them read secrets and state
+     */
+    breakGlassAdminRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be the ARN of an IAM role, e.g. arn:aws:iam::123456789012:role/Admin")
+      .optional(),
     /** Prefix of every resource name, e.g. `smarthome` gives `smarthome-dev-…`. */
     project: z.string().min(2).max(16).regex(lowerKebab, "must be lowercase letters, digits and hyphens"),
-    /** S3 bucket that holds every stack's Terraform state; created by the `state` stack. */
-    stateBucket: s3BucketName,
+    /**
+     * S3 bucket that holds every stack's Terraform state; created by the `state` stack with its
+     * access-log bucket `<stateBucket>-logs` (so at most 58 characters).
+     */
+    stateBucket: s3BucketName.refine((name) => name.length <= 58, "at most 58 characters: the state stack also creates <stateBucket>-logs"),
     network: z
       .object({
         /** @default 10.20.0.0/16 */
@@ -166,6 +180,13 @@ export const environmentSchema = z
       .prefault({}),
     serialApi: z
       .object({
+        /**
+         * Whether this environment sets the account's API Gateway CloudWatch role
+         * (`aws_api_gateway_account`: one per account and region). When several environments share
+         * an account and region, exactly one sets it; the others set false and log through it.
+         * @default true
+         */
+        manageAccountLogging: z.boolean().default(true),
         /** Steady requests per second the usage plan allows. @default 5 */
         rateLimitPerSecond: z.number().positive().max(10000).default(5),
         /** Requests allowed in a burst. @default 10 */

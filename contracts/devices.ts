@@ -10,6 +10,12 @@
 export const SERIAL_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
 
 /**
+ * A serial as a person, CI or a device may write it: SERIAL_PATTERN in either case. Input checked
+ * with it (the serial API's model, the CLI) becomes canonical through canonicalSerial().
+ */
+export const SERIAL_PATTERN_ANY_CASE = new RegExp(SERIAL_PATTERN.source.replace(/A-Z/g, "A-Za-z"));
+
+/**
  * The canonical form of a serial as a person or a device writes it. Serials are case-insensitive: a
  * Raspberry Pi reports its serial (`/proc/device-tree/serial-number`, `Serial` in `/proc/cpuinfo`)
  * as 16 lowercase hex digits, NUL-terminated in the device tree; CI may type either case. The

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { STRANDED_PROVISIONING_SECONDS } from "./serial-registry";
 
 /**
  * The environment each Lambda reads. The stack that deploys a function types its environment with
@@ -36,6 +37,8 @@ export const provisioningHookEnvironment = z.object({
   ACTIVE_CLAIM_CERTIFICATES: nonEmpty,
   /** `<project>-<env>`; a device's thing name is `<prefix>-<serial>`. */
   THING_NAME_PREFIX: nonEmpty,
+  /** Seconds after which a `provisioned` serial with no thing counts as stranded (STRANDED_PROVISIONING_SECONDS). */
+  STRANDED_AFTER_SECONDS: z._default(z.string().check(z.regex(/^[1-9][0-9]*$/, "must be whole seconds above 0")), String(STRANDED_PROVISIONING_SECONDS)),
 });
 
 export const serialApiEnvironment = z.object({

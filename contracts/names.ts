@@ -52,6 +52,8 @@ export interface ProjectNames {
   readonly serialTable: string;
   /** Secrets Manager secret of one batch's claim certificate, key and device settings (iot-fleet stack). */
   claimSecret(batch: string): string;
+  /** Alias of the KMS key that encrypts Terraform state (the state stack creates it; every backend names it). */
+  readonly stateKeyAlias: string;
 }
 
 export function projectNames(project: string, environment: string): ProjectNames {
@@ -81,5 +83,6 @@ export function projectNames(project: string, environment: string): ProjectNames
     provisioningClientPrefix: `provisioning-${prefix}-`,
     serialTable: `${prefix}-serials`,
     claimSecret: (batch) => `${prefix}/claim/${batch}`,
+    stateKeyAlias: `alias/${prefix}-terraform-state`,
   };
 }

@@ -23,6 +23,7 @@ export function deviceProvisioningTemplate(props: DeviceTemplateProps) {
     Resources: {
       thing: {
         Type: "AWS::IoT::Thing",
+        // SerialNumber is canonical here: the pre-provisioning hook overrides it with canonicalSerial().
         Properties: {
           ThingName: { "Fn::Join": ["", [`${props.thingNamePrefix}-`, { Ref: SERIAL_NUMBER_PARAMETER }]] },
           ThingTypeName: props.thingTypeName,

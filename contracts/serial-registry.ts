@@ -1,15 +1,24 @@
 import * as z from "zod/mini";
-import { SERIAL_PATTERN } from "./devices";
+import { canonicalSerial, SERIAL_PATTERN_ANY_CASE } from "./devices";
 
 /**
  * The serial registry: which serials may become devices. CI registers serials through the serial
  * API; the pre-provisioning hook lets a registered serial provision once.
  *
  *   registered ──(hook allows a device)──▶ provisioned ──(operator: reset)──▶ registered
+ *                                          provisioned, no thing after STRANDED_PROVISIONING_SECONDS
+ *                                               ──(hook allows the device again)──▶ provisioned
  *        └──────────────(operator: revoke)──────────────▶ revoked (final)
  */
 export const SERIAL_STATUSES = ["registered", "provisioned", "revoked"] as const;
 export type SerialStatus = (typeof SERIAL_STATUSES)[number];
+
+/**
+ * A serial `provisioned` this long with no thing in the registry was stranded: the hook allowed it,
+ * then RegisterThing failed (which takes seconds, not minutes). The hook then lets the device
+ * provision again, and an operator can reset it.
+ */
+export const STRANDED_PROVISIONING_SECONDS = 600;
 
 /** The table's partition key. */
 export const SERIAL_TABLE_KEY = "serial";
@@ -30,7 +39,14 @@ export interface SerialRecord {
   claimCertificateId?: string;
 }
 
-export const serialSchema = z.string().check(z.regex(SERIAL_PATTERN, `must match ${SERIAL_PATTERN.source}`));
+/**
+ * A serial in any case (a Raspberry Pi reports lowercase hex), parsed to its canonical uppercase
+ * form: the registry, the hook and the thing name only ever see that.
+ */
+export const serialSchema = z.pipe(
+  z.string().check(z.regex(SERIAL_PATTERN_ANY_CASE, `must match ${SERIAL_PATTERN_ANY_CASE.source} (any case)`)),
+  z.transform((serial: string) => canonicalSerial(serial)),
+);
 
 /** A manufacturing batch name, e.g. `2026-11-a`. */
 export const BATCH_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/;
@@ -50,7 +66,8 @@ export type RegisterSerialsRequest = z.infer<typeof registerSerialsRequestSchema
 
 /** The JSON-schema (draft-04, as API Gateway models take) of `POST /serials`. */
 export function registerSerialsRequestJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(registerSerialsRequestSchema, { target: "draft-4" }) as Record<string, unknown>;
+  // The input side: API Gateway checks what CI sends, before the function makes it canonical.
+  return z.toJSONSchema(registerSerialsRequestSchema, { target: "draft-4", io: "input" }) as Record<string, unknown>;
 }
 
 /** What `POST /serials` answers for each serial. */

@@ -8,8 +8,8 @@ import { readBody } from "./http";
  * Local counterparts of the AWS services the functions call, on loopback:
  * - DynamoDB: dynalite (a real implementation, in memory);
  * - SNS Publish (query protocol), SQS SendMessage (JSON 1.0), Secrets Manager GetSecretValue
- *   (JSON 1.1), and the IoT registry calls the serial API makes (REST JSON: ListThingPrincipals,
- *   DetachThingPrincipal, DeleteThing, UpdateCertificate): a small recorder speaking each wire
+ *   (JSON 1.1), and the IoT registry calls the functions make (REST JSON: DescribeThing,
+ *   ListThingPrincipals, DetachThingPrincipal, DeleteThing, UpdateCertificate): a small recorder speaking each wire
  *   protocol, because no free local implementation of them runs here. It keeps what was sent and
  *   can be told to fail.
  *
@@ -47,6 +47,25 @@ export interface AwsStandIn {
   /** Fail the next N publishes with an error the SDK does not retry (403 AuthorizationError). */
   failNextPublishes(count: number): void;
   close(): Promise<void>;
+}
+
+/**
+ * What SNS Publish answers to a message it refuses, or undefined. With `MessageStructure=json` the
+ * message must be a JSON object with a top-level string "default" (SNS API reference, Publish,
+ * MessageStructure); AWS IoT's SNS action with `messageFormat: "JSON"` publishes that way.
+ */
+export function snsMessageStructureError(message: string, messageStructure: string | undefined): string | undefined {
+  if (messageStructure !== "json") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return "InvalidParameter: Invalid parameter: Message Structure - JSON message body failed to parse";
+  }
+  if (!parsed || typeof parsed !== "object" || typeof (parsed as Record<string, unknown>).default !== "string") {
+    return "InvalidParameter: Invalid parameter: Message Structure - No default entry in JSON message body";
+  }
+  return undefined;
 }
 
 export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
@@ -96,6 +115,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       const principals = iot.listThingPrincipals(thingName);
       if (!principals) return iotError(404, "ResourceNotFoundException", `thing ${thingName} does not exist`);
       if (thingPath[2] && request.method === "GET") return json(200, { principals }, "application/json");
+      if (!thingPath[2] && request.method === "GET") return json(200, { thingName, defaultClientId: thingName, attributes: {}, version: 1 }, "application/json");
       if (thingPath[2] && request.method === "DELETE") {
         iot.detachThingPrincipal(thingName, String(request.headers["x-amzn-principal"]));
         return json(200, {}, "application/json");
@@ -118,6 +138,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
         publishFailures -= 1;
         response.writeHead(403, { "content-type": "text/xml" });
         return response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>stand-in failure</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+      }
+      const refusal = snsMessageStructureError(form.get("Message") ?? "", form.get("MessageStructure") ?? undefined);
+      if (refusal) {
+        response.writeHead(400, { "content-type": "text/xml" });
+        return response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>${refusal.replace(/^InvalidParameter: /, "")}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
       }
       const message = {
         topicArn: form.get("TopicArn") ?? "",

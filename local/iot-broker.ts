@@ -12,7 +12,8 @@ import type { IotRegistry } from "./iot-registry";
 
 /**
  * The MQTT side of AWS IoT Core, on loopback: MQTT 3.1.1 (aedes) over mutual TLS. A client is its
- * certificate: only ACTIVE certificates of the registry connect, and every connect, publish,
+ * certificate: only ACTIVE certificates of the registry connect (a certificate that leaves ACTIVE has
+ * its live connections closed at once), and every connect, publish,
  * subscribe and delivery is decided by the IoT policies attached to that certificate. Denied
  * connects and publishes close the connection, denied subscriptions are refused, and denied
  * deliveries are dropped, as in IoT Core. Lifecycle events are published on connect and disconnect.
@@ -69,6 +70,11 @@ export async function startIotBroker(options: {
     authorizePublish(client, packet, done) {
       const connection = client ? connections.get(client) : undefined;
       if (!client || !connection) return done(null);
+      if (registry.certificates.get(connection.certificateId)?.status !== "ACTIVE") {
+        // Never acknowledged: the connection of a certificate that left ACTIVE is being cut.
+        connection.disconnectReason = "AUTH_ERROR";
+        return done(new Error(`certificate ${connection.certificateId} is not active`));
+      }
       if (!allowed(connection, "iot:Publish", `topic/${packet.topic}`)) {
         connection.disconnectReason = "FORBIDDEN_ACCESS";
         return done(new Error(`publish to ${packet.topic} denied`));
@@ -105,6 +111,18 @@ export async function startIotBroker(options: {
     };
     broker.publish({ cmd: "publish", topic: lifecycleTopic(eventType, connection.clientId), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, () => undefined);
   };
+
+  // AWS IoT disconnects devices using a certificate within minutes of it leaving ACTIVE; locally every
+  // live connection of that certificate is closed at once, with the lifecycle reason AUTH_ERROR.
+  registry.onCertificateStatusChange((certificateId, status) => {
+    if (status === "ACTIVE") return;
+    for (const client of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
+      const connection = connections.get(client);
+      if (connection?.certificateId !== certificateId) continue;
+      connection.disconnectReason = "AUTH_ERROR";
+      client.close();
+    }
+  });
 
   broker.on("client", (client) => {
     // A second connection with the same client id takes over; IoT Core disconnects the first.

@@ -26,6 +26,7 @@ export class IotRegistry implements IotControlPlane {
   readonly policies = new Map<string, IotPolicyDocument>();
   private readonly attachedPolicies = new Map<string, Set<string>>();
   private readonly ownershipTokens = new Map<string, { certificateId: string; expiresAt: number }>();
+  private readonly statusListeners: ((certificateId: string, status: CertificateStatus) => void)[] = [];
 
   constructor(
     readonly accountId: string,
@@ -99,6 +100,12 @@ export class IotRegistry implements IotControlPlane {
     const certificate = this.certificates.get(certificateId);
     if (!certificate) return false;
     certificate.status = status as CertificateStatus;
+    for (const listener of this.statusListeners) listener(certificateId, certificate.status);
     return true;
+  }
+
+  /** Called after every UpdateCertificate (the broker cuts connections of a certificate leaving ACTIVE). */
+  onCertificateStatusChange(listener: (certificateId: string, status: CertificateStatus) => void): void {
+    this.statusListeners.push(listener);
   }
 }

@@ -10,7 +10,7 @@ import type { IotPolicyDocument } from "../contracts/iot-policies";
 import type { StackId } from "../contracts/stack-outputs";
 import { SERIAL_API_ROUTES, SERIAL_API_STAGE } from "../stacks/api";
 import { createLocalApiGateway } from "./api-gateway";
-import { startAwsStandIn, type AwsStandIn } from "./aws-services";
+import { snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
 import { writeFileAtomically } from "./files";
 import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";
@@ -124,7 +124,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   // Topic rules, with the same handler code as the Lambdas.
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB, region: account.region }));
   const rules = createRulesEngine(topicRules(stacks, resolve), {
-    publishAlert: async (_topicArn, message) => recordAlert(alertsPath, message),
+    publishAlert: async (_topicArn, message, messageStructure) => {
+      // SNS refuses what it would refuse on AWS, so the action fails into the error action.
+      const refusal = snsMessageStructureError(message, messageStructure);
+      if (refusal) throw new Error(refusal);
+      recordAlert(alertsPath, message);
+    },
     invokeFunction: async (functionName, event) => {
       const handler = handlers[functionName.slice(names.prefix.length + 1) as keyof typeof handlers] as ((event: unknown) => Promise<unknown>) | undefined;
       if (!handler) throw new Error(`no local handler for ${functionName}`);
@@ -207,7 +212,7 @@ function presenceQueueUrl(stacks: Record<StackId, StackJson>): string {
 function topicRules(stacks: Record<StackId, StackJson>, resolve: (text: string, stackId: StackId) => string): TopicRule[] {
   return Object.values(stacks.iot.resource?.aws_iot_topic_rule ?? {}).map((rule) => {
     const actions: RuleAction[] = [
-      ...(rule.sns ?? []).map((sns: any) => ({ kind: "sns" as const, topicArn: resolve(sns.target_arn, "iot") })),
+      ...(rule.sns ?? []).map((sns: any) => ({ kind: "sns" as const, topicArn: resolve(sns.target_arn, "iot"), messageFormat: sns.message_format })),
       ...(rule.lambda ?? []).map((lambda: any) => ({ kind: "lambda" as const, functionName: resolve(lambda.function_arn, "iot").split(":").pop() as string })),
       ...(rule.cloudwatch_logs ?? []).map((logs: any) => ({ kind: "cloudwatch_logs" as const, logGroupName: resolve(logs.log_group_name, "iot") })),
       ...(rule.dynamodb ?? []).map((table: any) => ({

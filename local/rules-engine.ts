@@ -10,13 +10,15 @@ export interface TopicRule {
 }
 
 export type RuleAction =
-  | { readonly kind: "sns"; readonly topicArn: string }
+  /** `messageFormat` as the rule sets it; IoT's default is RAW. */
+  | { readonly kind: "sns"; readonly topicArn: string; readonly messageFormat?: "RAW" | "JSON" }
   | { readonly kind: "lambda"; readonly functionName: string }
   | { readonly kind: "cloudwatch_logs"; readonly logGroupName: string }
   | { readonly kind: "dynamodb"; readonly tableName: string; readonly hashKeyField: string; readonly hashKeyValue: string; readonly payloadField: string };
 
 export interface RuleTargets {
-  publishAlert(topicArn: string, message: string): Promise<void>;
+  /** Publishes as SNS would, with `MessageStructure=json` for a JSON-format action (SNS then checks the message). */
+  publishAlert(topicArn: string, message: string, messageStructure?: "json"): Promise<void>;
   invokeFunction(functionName: string, event: unknown): Promise<void>;
   writeLog(logGroupName: string, message: unknown): Promise<void>;
   updateItem(tableName: string, key: Record<string, string>, attribute: string, value: unknown): Promise<void>;
@@ -45,17 +47,55 @@ export function compileRule(rule: TopicRule): CompiledRule {
     if (timestampField) return () => ({ [timestampField[1] as string]: Date.now() });
     throw new Error(`rule ${rule.name}: unsupported SELECT field ${field}`);
   });
-  let condition = (_payload: Record<string, unknown>) => true;
-  if (where) {
-    const startsWith = /^startswith\((\w+), '([^']*)'\)$/.exec(where.trim());
-    if (!startsWith) throw new Error(`rule ${rule.name}: unsupported WHERE ${where}`);
-    condition = (payload) => typeof payload[startsWith[1] as string] === "string" && (payload[startsWith[1] as string] as string).startsWith(startsWith[2] as string);
-  }
+  const condition = where === undefined ? () => true : compileWhere(rule.name, where);
   return {
     rule,
     filter,
     select: (topic, payload) => (condition(payload) ? Object.assign({}, ...selectors.map((select) => select(topic, payload))) : undefined),
   };
+}
+
+type Condition = (payload: Record<string, unknown>) => boolean;
+
+/**
+ * The WHERE subset the stacks use: `startswith(field, 'text')` and `field = 'text'` terms, joined by
+ * AND, where a term may also be a parenthesized OR of such terms. Anything else fails at load time.
+ */
+function compileWhere(ruleName: string, where: string): Condition {
+  const term = (text: string): Condition => {
+    const trimmed = text.trim();
+    const group = /^\((.+)\)$/.exec(trimmed);
+    if (group) {
+      const alternatives = (group[1] as string).split(/ OR /).map(term);
+      return (payload) => alternatives.some((alternative) => alternative(payload));
+    }
+    const startsWith = /^startswith\((\w+), '([^']*)'\)$/.exec(trimmed);
+    if (startsWith) {
+      const [, field, prefix] = startsWith as unknown as [string, string, string];
+      return (payload) => typeof payload[field] === "string" && (payload[field] as string).startsWith(prefix);
+    }
+    const equals = /^(\w+) = '([^']*)'$/.exec(trimmed);
+    if (equals) {
+      const [, field, value] = equals as unknown as [string, string, string];
+      return (payload) => payload[field] === value;
+    }
+    throw new Error(`rule ${ruleName}: unsupported WHERE term ${trimmed}`);
+  };
+  // Split on AND outside parentheses.
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < where.length; index += 1) {
+    if (where[index] === "(") depth += 1;
+    if (where[index] === ")") depth -= 1;
+    if (depth === 0 && where.startsWith(" AND ", index)) {
+      terms.push(where.slice(start, index));
+      start = index + 5;
+    }
+  }
+  terms.push(where.slice(start));
+  const conditions = terms.map(term);
+  return (payload) => conditions.every((condition) => condition(payload));
 }
 
 /** True when an MQTT topic matches a filter with `+` and `#` wildcards. */
@@ -99,7 +139,7 @@ export function createRulesEngine(rules: readonly TopicRule[], targets: RuleTarg
 async function runAction(action: RuleAction, topic: string, selected: Record<string, unknown>, targets: RuleTargets): Promise<void> {
   switch (action.kind) {
     case "sns":
-      return targets.publishAlert(action.topicArn, JSON.stringify(selected));
+      return targets.publishAlert(action.topicArn, JSON.stringify(selected), action.messageFormat === "JSON" ? "json" : undefined);
     case "lambda":
       return targets.invokeFunction(action.functionName, selected);
     case "cloudwatch_logs":

@@ -12,6 +12,8 @@ export interface ClaimCertificateProps {
   readonly active: boolean;
   readonly policy: ProjectIotPolicy;
   readonly secretName: string;
+  /** The only principals (role ARNs) that may read the secret's value; everyone else is denied. */
+  readonly readerArns: readonly string[];
   /** What a device image needs besides the certificate: endpoint, template, client id prefix. */
   readonly deviceSettings: Readonly<Record<string, string>>;
 }
@@ -41,6 +43,7 @@ export class ClaimCertificate extends Construct {
         privateKey: this.certificate.privateKey,
         caPem: AMAZON_ROOT_CA_1,
       },
+      readerArns: props.readerArns,
     });
   }
 }

@@ -65,6 +65,25 @@ function renderStatement(statement: PolicyStatement) {
   };
 }
 
+/** IAM's limit on a customer managed policy document, in characters without white space (IAM quotas). */
+export const MANAGED_POLICY_MAX_CHARACTERS = 6144;
+
+/**
+ * Splits statements, in order, into as few documents as fit IAM's managed-policy limit. Terraform
+ * references count as 20 characters: longer than the 12-digit account id or "aws" they become.
+ */
+export function packStatements(statements: readonly PolicyStatement[], maxCharacters = MANAGED_POLICY_MAX_CHARACTERS): PolicyStatement[][] {
+  const size = (group: readonly PolicyStatement[]) => policyDocument(group).replace(/\$\{TfToken\[[^\]]+\]\}/g, "x".repeat(20)).length;
+  const groups: PolicyStatement[][] = [];
+  for (const statement of statements) {
+    if (size([statement]) > maxCharacters) throw new Error(`policy statement ${statement.sid} alone exceeds ${maxCharacters} characters`);
+    const last = groups[groups.length - 1];
+    if (last && size([...last, statement]) <= maxCharacters) last.push(statement);
+    else groups.push([statement]);
+  }
+  return groups;
+}
+
 /** `s3:GetObject` and `ec2:Describe*` pass; `*` and `s3:*` do not. */
 export function isScopedAction(action: string): boolean {
   return /^[a-z0-9-]+:[A-Za-z0-9]+\*?$/.test(action);

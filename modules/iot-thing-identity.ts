@@ -3,7 +3,6 @@ import { IotPolicyAttachment } from "@cdktf/provider-aws/lib/iot-policy-attachme
 import { IotThing } from "@cdktf/provider-aws/lib/iot-thing";
 import { IotThingPrincipalAttachment } from "@cdktf/provider-aws/lib/iot-thing-principal-attachment";
 import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SecretsmanagerSecretPolicy } from "@cdktf/provider-aws/lib/secretsmanager-secret-policy";
 import { Construct } from "constructs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,24 +62,8 @@ export class IotThingIdentity extends Construct {
       secretName: props.secretName,
       description: `IoT identity of ${props.thingName}: certificate, private key, endpoint, CA`,
       value: identity,
+      readerArns: props.readerArns,
     });
     this.secretArn = this.secret.arn;
-    new SecretsmanagerSecretPolicy(this, "secret-policy", {
-      secretArn: this.secret.arn,
-      blockPublicPolicy: true,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "OnlyNamedReaders",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "secretsmanager:GetSecretValue",
-            Resource: "*",
-            Condition: { ArnNotEquals: { "aws:PrincipalArn": [...props.readerArns] } },
-          },
-        ],
-      }),
-    });
   }
 }

@@ -12,8 +12,7 @@ import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
 import { ApiGatewayUsagePlan } from "@cdktf/provider-aws/lib/api-gateway-usage-plan";
 import { ApiGatewayUsagePlanKey } from "@cdktf/provider-aws/lib/api-gateway-usage-plan-key";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import type { ITerraformDependable } from "cdktf";
-import { createHash } from "node:crypto";
+import { Fn, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { NodejsFunction } from "./nodejs-function";
 
@@ -93,6 +92,8 @@ export class KeyedRestApi extends Construct {
     };
 
     const routeConstructs: Construct[] = [];
+    // What a deployment snapshots, as Terraform sees it: a change to any of it needs a new deployment.
+    const deployedSettings: Record<string, unknown>[] = [];
     for (const route of props.routes) {
       const key = `${route.method}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
       const parameters = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [`method.request.path.${name}`, true]));
@@ -121,30 +122,55 @@ export class KeyedRestApi extends Construct {
         type: "AWS_PROXY",
         integrationHttpMethod: "POST",
         uri: props.handler.function.invokeArn,
-        // A body of another content type is refused rather than passed through unvalidated.
-        passthroughBehavior: "NEVER",
+        // No passthroughBehavior: it only applies to mapping templates, which a proxy integration has none of.
       });
       routeConstructs.push(method, integration, ...(model ? [model] : []));
+      deployedSettings.push({
+        route: `${route.method} ${route.path}`,
+        authorization: method.authorization,
+        apiKeyRequired: method.apiKeyRequired,
+        requestParameters: method.requestParameters,
+        requestValidatorId: method.requestValidatorId,
+        requestModels: method.requestModels,
+        ...(model ? { modelSchema: model.schema } : {}),
+        integrationType: integration.type,
+        integrationHttpMethod: integration.integrationHttpMethod,
+        integrationUri: integration.uri,
+        integrationTimeoutMs: integration.timeoutMilliseconds,
+      });
     }
 
-    for (const [responseType, reason] of [
-      ["BAD_REQUEST_BODY", "invalid request body: $context.error.validationErrorString"],
-      ["BAD_REQUEST_PARAMETERS", "missing request parameters: $context.error.validationErrorString"],
-    ] as const) {
-      new ApiGatewayGatewayResponse(this, `response-${responseType}`, {
+    const gatewayResponses = (
+      [
+        ["BAD_REQUEST_BODY", "invalid request body: $context.error.validationErrorString"],
+        ["BAD_REQUEST_PARAMETERS", "missing request parameters: $context.error.validationErrorString"],
+      ] as const
+    ).map(([responseType, reason]) => {
+      const response = new ApiGatewayGatewayResponse(this, `response-${responseType}`, {
         restApiId: this.api.id,
         responseType,
         statusCode: "400",
         responseTemplates: { "application/json": `{"message":"${reason}"}` },
       });
-    }
+      deployedSettings.push({
+        responseType: response.responseType,
+        statusCode: response.statusCode,
+        responseTemplates: response.responseTemplates,
+        responseParameters: response.responseParameters,
+      });
+      return response;
+    });
 
+    // A deployment is a snapshot of the API: it must come after every method, integration and
+    // gateway response (else the first stage serves without the custom 400s), and be replaced when
+    // any of their settings change, not only when a route is added (Terraform's
+    // aws_api_gateway_deployment docs: "triggers" with a hash of the resources it depends on).
     const deployment = new ApiGatewayDeployment(this, "deployment", {
       restApiId: this.api.id,
-      // A new deployment whenever a route changes; the stage switches to it before the old goes.
-      triggers: { routes: createHash("sha256").update(JSON.stringify(props.routes)).digest("hex") },
+      triggers: { redeployment: Fn.sha1(Fn.jsonencode(deployedSettings)) },
+      // The stage switches to the new deployment before the old one goes.
       lifecycle: { createBeforeDestroy: true },
-      dependsOn: routeConstructs as never[],
+      dependsOn: [...routeConstructs, ...gatewayResponses] as never[],
     });
     const accessLogs = new CloudwatchLogGroup(this, "access-logs", {
       name: props.accessLogGroupName,

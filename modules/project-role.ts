@@ -3,7 +3,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
-import { policyDocument, trustPolicy, type PolicyStatement, type TrustStatement } from "./iam-policy";
+import { packStatements, policyDocument, trustPolicy, type PolicyStatement, type TrustStatement } from "./iam-policy";
 
 export interface ProjectRoleProps {
   /** Full role name; take it from the naming convention so policies elsewhere can scope to it. */
@@ -58,6 +58,21 @@ export interface SharedPolicyProps {
   readonly policyName: string;
   readonly description: string;
   readonly statements: readonly PolicyStatement[];
+}
+
+/**
+ * Customer managed policies for statements that may outgrow one policy: `<policyName>`, then
+ * `<policyName>-2`, … each within IAM's 6,144-character limit (ids `<id>`, `<id>-2`, …).
+ */
+export function sharedPolicies(scope: Construct, id: string, props: SharedPolicyProps): SharedPolicy[] {
+  return packStatements(props.statements).map(
+    (statements, index) =>
+      new SharedPolicy(scope, index === 0 ? id : `${id}-${index + 1}`, {
+        ...props,
+        policyName: index === 0 ? props.policyName : `${props.policyName}-${index + 1}`,
+        statements,
+      }),
+  );
 }
 
 /** A customer managed policy, for permissions several roles share or that outgrow inline limits. */

@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { projectNames, type ProjectNames } from "../contracts/names";
 import { stackOutputs, stateKey, type OutputName, type StackId } from "../contracts/stack-outputs";
+import { stateKmsKeyId } from "./state-bucket";
 
 /** S3-native state locking (a `.tflock` object beside the state) needs Terraform 1.11. */
 export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
@@ -58,6 +59,9 @@ export class ProjectStack<S extends StackId = StackId> extends TerraformStack {
         key: stateKey(props.config.name, id),
         region: props.config.region,
         encrypt: true,
+        // Without kms_key_id, encrypt = true writes AES256 and overrides the bucket's KMS default;
+        // state holds private keys, so it is encrypted with the state bucket's own key.
+        kmsKeyId: stateKmsKeyId(this.names.stateKeyAlias, props.config.region, props.config.accountId),
       });
       // cdktf 0.21's S3Backend predates S3-native locking; DynamoDB locking is deprecated.
       this.addOverride("terraform.backend.s3.use_lockfile", true);

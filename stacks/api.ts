@@ -1,4 +1,5 @@
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
+import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { SerialApiEnvironment } from "../contracts/function-environments";
@@ -51,14 +52,18 @@ export class ApiStack extends ProjectStack<"api"> {
       { sid: "DeactivateCertificates", actions: ["iot:UpdateCertificate"], resources: [account.arn("iot", "cert/*")] },
     ]);
 
-    // API Gateway writes logs with one role per account and region; this sets it.
-    const logsRole = new ProjectRole(this, "api-gateway-logs-role", {
-      roleName: names.role("api-gateway-logs"),
-      description: "API Gateway: write access and execution logs to CloudWatch",
-      trust: { principal: { Service: "apigateway.amazonaws.com" }, conditions: { StringEquals: { "aws:SourceAccount": account.accountId } } },
-    });
-    const logsPolicy = logsRole.attachPolicy("push-logs", account.managedPolicyArn("service-role/AmazonAPIGatewayPushToCloudWatchLogs"));
-    const apiGatewayAccount = new ApiGatewayAccount(this, "api-gateway-account", { cloudwatchRoleArn: logsRole.roleArn, dependsOn: [logsPolicy] });
+    // API Gateway writes logs with one role per account and region (aws_api_gateway_account is a
+    // singleton: "one per region per account"), so only the environment that manages it sets it.
+    const stageDependsOn: ITerraformDependable[] = [];
+    if (config.serialApi.manageAccountLogging) {
+      const logsRole = new ProjectRole(this, "api-gateway-logs-role", {
+        roleName: names.role("api-gateway-logs"),
+        description: "API Gateway: write access and execution logs to CloudWatch",
+        trust: { principal: { Service: "apigateway.amazonaws.com" }, conditions: { StringEquals: { "aws:SourceAccount": account.accountId } } },
+      });
+      const logsPolicy = logsRole.attachPolicy("push-logs", account.managedPolicyArn("service-role/AmazonAPIGatewayPushToCloudWatchLogs"));
+      stageDependsOn.push(new ApiGatewayAccount(this, "api-gateway-account", { cloudwatchRoleArn: logsRole.roleArn, dependsOn: [logsPolicy] }));
+    }
 
     const api = new KeyedRestApi(this, "serial-api-gateway", {
       apiName: `${names.prefix}-serials`,
@@ -71,7 +76,7 @@ export class ApiStack extends ProjectStack<"api"> {
       accessLogGroupName: names.logGroup("api/serials-access"),
       logRetentionDays: config.logRetentionDays,
       sourceAccount: account.accountId,
-      stageDependsOn: [apiGatewayAccount],
+      stageDependsOn,
     });
 
     this.exportOutputs({ serial_api_url: api.invokeUrl, serial_api_key_id: api.apiKey.id });

@@ -21,7 +21,7 @@ export function buildStacks(scope: Construct, config: EnvironmentConfig) {
   const ecr = new EcrStack(scope, config);
   const ec2 = new Ec2Stack(scope, config, { vpc, roles, ecr });
   const iot = new IotStack(scope, config, { roles });
-  const fleet = new IotFleetStack(scope, config, { iot });
+  const fleet = new IotFleetStack(scope, config, { iot, roles });
   const api = new ApiStack(scope, config, { fleet });
   return { state, vpc, connect, roles, ecr, ec2, iot, "iot-fleet": fleet, api };
 }

@@ -7,7 +7,7 @@ import type { EnvironmentConfig } from "../config";
 import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
 import { claimPolicyDocument } from "../contracts/iot-policies";
 import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
-import { SERIAL_TABLE_KEY } from "../contracts/serial-registry";
+import { SERIAL_TABLE_KEY, STRANDED_PROVISIONING_SECONDS } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
 import { ClaimCertificate } from "../modules/claim-certificate";
 import { ProjectIotPolicy } from "../modules/iot-policy";
@@ -17,6 +17,7 @@ import { ProjectStack } from "../modules/project-stack";
 import { functionEntry } from "./functions";
 import { ProjectTable } from "../modules/project-table";
 import type { IotStack } from "./iot";
+import type { RolesStack } from "./roles";
 
 /** IoT's only pre-provisioning hook payload version. */
 const HOOK_PAYLOAD_VERSION = "2020-04-01";
@@ -26,9 +27,10 @@ const HOOK_PAYLOAD_VERSION = "2020-04-01";
  * pre-provisioning hook, and the fleet provisioning template.
  */
 export class IotFleetStack extends ProjectStack<"iot-fleet"> {
-  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack }) {
+  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack; roles: RolesStack }) {
     super(scope, "iot-fleet", { config });
     const iot = this.outputsOf(dependencies.iot);
+    const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
 
@@ -48,6 +50,9 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
         active: batch.active,
         policy: claimPolicy,
         secretName: names.claimSecret(batch.name),
+        // Terraform refreshes the secret's value; an operator building a device image reads it as
+        // the break-glass administrator.
+        readerArns: [roles.github_plan_role_arn, roles.github_deploy_role_arn, ...(config.breakGlassAdminRoleArn ? [config.breakGlassAdminRoleArn] : [])],
         deviceSettings: {
           endpoint: iot.iot_data_endpoint,
           templateName: names.provisioningTemplate,
@@ -68,6 +73,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
           claims.filter(({ batch }) => batch.active).map(({ batch, claim }) => ({ batch: batch.name, certificateId: claim.certificateId })),
         ),
         THING_NAME_PREFIX: names.prefix,
+        STRANDED_AFTER_SECONDS: String(STRANDED_PROVISIONING_SECONDS),
       } satisfies ProvisioningHookEnvironment,
       logRetentionDays: config.logRetentionDays,
       // IoT waits 5 s for the answer; more memory means more CPU and a shorter cold start.
@@ -75,6 +81,10 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
       timeoutSeconds: 4,
     });
     serials.grant(hook.role, ["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    // Whether a stranded serial's thing exists (a serial provisioned, but RegisterThing failed).
+    hook.role.allow("describe-device-things", [
+      { sid: "DescribeDeviceThings", actions: ["iot:DescribeThing"], resources: [account.arn("iot", `thing/${names.prefix}-*`)] },
+    ]);
     // IoT names no documented source ARN for hook invocations; the account scopes it.
     const invokeHook = hook.grantInvoke("iot", { principal: "iot.amazonaws.com", sourceAccount: account.accountId });
 

@@ -51,8 +51,14 @@ export class IotStack extends ProjectStack<"iot"> {
       policy: controllerPolicy,
       endpoint: endpoint.endpointAddress,
       secretName: names.controllerSecret,
-      // Terraform refreshes the secret's value, so the plan and deploy roles read it too.
-      readerArns: [roles.controller_instance_role_arn, roles.github_plan_role_arn, roles.github_deploy_role_arn],
+      // Terraform refreshes the secret's value, so the plan and deploy roles read it too, and so does
+      // an administrator refreshing the stack by hand, as the configured break-glass role.
+      readerArns: [
+        roles.controller_instance_role_arn,
+        roles.github_plan_role_arn,
+        roles.github_deploy_role_arn,
+        ...(config.breakGlassAdminRoleArn ? [config.breakGlassAdminRoleArn] : []),
+      ],
     });
 
     // --- Alerts and the device table ------------------------------------------------------------
@@ -123,6 +129,12 @@ export class IotStack extends ProjectStack<"iot"> {
       } satisfies DailyCheckEnvironment,
       logRetentionDays: config.logRetentionDays,
       timeoutSeconds: 60,
+      // EventBridge invokes it asynchronously: a run that keeps failing is kept here, not lost.
+      deadLetterQueue: new SqsQueue(this, "daily-check-dead-letters", {
+        name: names.queue("daily-check-dead-letters"),
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: 14 * 24 * 3600,
+      }),
     });
     devices.grantReadData(dailyCheck.role);
     alerts.grantPublish(dailyCheck.role);
@@ -154,7 +166,10 @@ export class IotStack extends ProjectStack<"iot"> {
       enabled: true,
       sqlVersion: IOT_SQL_VERSION,
       sql: `SELECT *, topic(${thingLevel}) AS thingName FROM '${anyDeviceTopicFilter(names.topicRoot, "errors")}'`,
-      sns: [{ targetArn: alerts.topicArn, roleArn: roles.iot_alerts_role_arn, messageFormat: "JSON" }],
+      // RAW: the subscribers (e-mail, the Slack formatter) take the device-error JSON as it is. "JSON"
+      // would make SNS demand a top-level "default" key and refuse every publish (IoT API reference,
+      // SnsAction.messageFormat; SNS Publish, MessageStructure).
+      sns: [{ targetArn: alerts.topicArn, roleArn: roles.iot_alerts_role_arn, messageFormat: "RAW" }],
       errorAction,
     });
     new IotTopicRule(this, "device-responses-rule", {
@@ -184,7 +199,9 @@ export class IotStack extends ProjectStack<"iot"> {
       enabled: true,
       sqlVersion: IOT_SQL_VERSION,
       // Only project clients: claim certificates connect with other client ids while provisioning.
-      sql: `SELECT * FROM '${LIFECYCLE_TOPIC_FILTER}' WHERE startswith(clientId, '${names.prefix}-')`,
+      // Only connects and disconnects: the same filter also receives connect_failed events
+      // (docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html), which never change presence.
+      sql: `SELECT * FROM '${LIFECYCLE_TOPIC_FILTER}' WHERE startswith(clientId, '${names.prefix}-') AND (eventType = 'connected' OR eventType = 'disconnected')`,
       lambda: [{ functionArn: presence.functionArn }],
       errorAction,
     });

@@ -4,7 +4,7 @@ import type { EnvironmentConfig } from "../config";
 import { anyDeviceTopicFilter, anyDeviceTopicPattern } from "../contracts/topics";
 import { AwsAccount } from "../modules/aws-account";
 import { GithubOidc } from "../modules/github-oidc";
-import { ProjectRole, SharedPolicy } from "../modules/project-role";
+import { ProjectRole, sharedPolicies } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
 import { terraformApplyStatements, terraformPlanStatements } from "./terraform-access";
 
@@ -98,12 +98,13 @@ export class RolesStack extends ProjectStack<"roles"> {
       repository: config.github.repository,
       existingProviderArn: config.github.existingOidcProviderArn,
     });
-    const terraformRead = new SharedPolicy(this, "terraform-read-policy", {
+    // Split into several managed policies if they outgrow IAM's 6,144-character limit.
+    const terraformRead = sharedPolicies(this, "terraform-read-policy", {
       policyName: `${names.prefix}-terraform-read`,
       description: "Read what Terraform manages for this project and lock its state (plan)",
       statements: terraformPlanStatements(names, account, config),
     });
-    const terraformWrite = new SharedPolicy(this, "terraform-write-policy", {
+    const terraformWrite = sharedPolicies(this, "terraform-write-policy", {
       policyName: `${names.prefix}-terraform-write`,
       description: "Change what Terraform manages for this project (apply)",
       statements: terraformApplyStatements(names, account, config),
@@ -115,7 +116,7 @@ export class RolesStack extends ProjectStack<"roles"> {
       description: "GitHub Actions: terraform plan on pull requests and the nightly drift check (read-only)",
       who: [{ pullRequest: true }, { branch: config.github.deployBranch }],
     });
-    plan.attachPolicy("terraform-read", terraformRead.policyArn);
+    terraformRead.forEach((policy, index) => plan.attachPolicy(`terraform-read${index ? `-${index + 1}` : ""}`, policy.policyArn));
 
     const deployRoleName = names.role("github-deploy");
     const deploy = github.role("github-deploy-role", {
@@ -123,8 +124,7 @@ export class RolesStack extends ProjectStack<"roles"> {
       description: `GitHub Actions: apply, push the controller image and redeploy it (${config.github.deployBranch} only)`,
       who: { branch: config.github.deployBranch },
     });
-    deploy.attachPolicy("terraform-read", terraformRead.policyArn);
-    deploy.attachPolicy("terraform-write", terraformWrite.policyArn);
+    [...terraformRead, ...terraformWrite].forEach((policy) => deploy.attachPolicy(policy.node.id.replace(/-policy/, ""), policy.policyArn));
     deploy.allow("continuous-delivery", [
       {
         sid: "RegistryLogin",

@@ -31,14 +31,38 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
   return [
     {
       sid: "Ec2Describe",
-      read: ["ec2:Describe*"],
+      // What the AWS provider reads for the vpc, connect and ec2 stacks' resources, listed rather
+      // than ec2:Describe*. The Service Authorization Reference gives these no resource type (only
+      // the ec2:Region condition), so they need "*"; the region condition narrows them.
+      read: [
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAddressesAttribute",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstanceConnectEndpoints",
+        "ec2:DescribeInstanceCreditSpecifications",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeTags",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeVpcs",
+      ],
       write: [],
       resources: ["*"],
-      unscopedBecause: "EC2 Describe actions support no resource-level permissions",
+      conditions: { StringEquals: { "aws:RequestedRegion": config.region } },
+      unscopedBecause: "these EC2 Describe actions support no resource-level permissions (Service Authorization Reference, Amazon EC2)",
     },
     {
       sid: "Ec2Resources",
-      read: ["ec2:Get*"],
+      // The two Describe actions that do take a resource ARN (vpc, instance) are scoped with the rest.
+      read: ["ec2:Get*", "ec2:DescribeInstanceAttribute", "ec2:DescribeVpcAttribute"],
       write: crud("ec2", [
         "ec2:Modify*",
         "ec2:Associate*",
@@ -57,6 +81,15 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
       ]),
       // EC2 ids are assigned by AWS, so names cannot scope them; region and account can.
       resources: [account.arn("ec2", "*"), `arn:${account.partition}:ec2:${account.region}::image/*`],
+    },
+    {
+      // A fresh account has no EC2 Instance Connect service-linked role; creating the endpoint creates
+      // it (EC2 User Guide, "Grant permissions to use EC2 Instance Connect Endpoint").
+      sid: "InstanceConnectServiceLinkedRole",
+      read: [],
+      write: ["iam:CreateServiceLinkedRole"],
+      resources: [account.globalArn("iam", "role/aws-service-role/ec2-instance-connect.amazonaws.com/*")],
+      conditions: { StringEquals: { "iam:AWSServiceName": "ec2-instance-connect.amazonaws.com" } },
     },
     {
       sid: "AmiParameters",
@@ -148,8 +181,9 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
     },
     {
       sid: "LambdaEventSourceMappings",
-      read: ["lambda:GetEventSourceMapping"],
-      write: ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+      // The provider reads and writes a mapping's tags (default tags apply to it too).
+      read: ["lambda:GetEventSourceMapping", "lambda:ListTags"],
+      write: ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping", "lambda:TagResource", "lambda:UntagResource"],
       // Mapping ids are assigned by AWS.
       resources: [account.arn("lambda", "event-source-mapping:*")],
     },
@@ -218,8 +252,13 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
   ];
 }
 
-/** Terraform state of this environment: list, read, and the S3 lock files. */
-function stateAccess(config: EnvironmentConfig, account: AwsAccount, mode: "plan" | "apply"): PolicyStatement[] {
+/** ARNs of the roles Terraform runs as (plan, deploy): the only readers of state besides break-glass. */
+export function terraformRoleArns(names: ProjectNames, account: AwsAccount): string[] {
+  return [account.globalArn("iam", `role/${names.role("github-plan")}`), account.globalArn("iam", `role/${names.role("github-deploy")}`)];
+}
+
+/** Terraform state of this environment: list, read, the S3 lock files, and the state key. */
+function stateAccess(names: ProjectNames, config: EnvironmentConfig, account: AwsAccount, mode: "plan" | "apply"): PolicyStatement[] {
   const objects = mode === "apply" ? `${config.name}/*` : `${config.name}/*.tflock`;
   return [
     {
@@ -230,6 +269,17 @@ function stateAccess(config: EnvironmentConfig, account: AwsAccount, mode: "plan
     },
     { sid: "StateRead", actions: ["s3:GetObject"], resources: [account.s3Arn(config.stateBucket, `${config.name}/*`)] },
     { sid: mode === "apply" ? "StateWrite" : "StateLock", actions: ["s3:PutObject", "s3:DeleteObject"], resources: [account.s3Arn(config.stateBucket, objects)] },
+    {
+      // State and lock files are encrypted with the state key (the backend's kms_key_id); the S3
+      // backend docs list these three actions. The key id is AWS's, so its alias scopes it.
+      sid: "StateKey",
+      actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+      resources: [account.arn("kms", "key/*")],
+      conditions: {
+        "ForAnyValue:StringEquals": { "kms:ResourceAliases": [names.stateKeyAlias] },
+        StringEquals: { "kms:ViaService": `s3.${config.region}.amazonaws.com` },
+      },
+    },
   ];
 }
 
@@ -237,7 +287,7 @@ function stateAccess(config: EnvironmentConfig, account: AwsAccount, mode: "plan
 export function terraformPlanStatements(names: ProjectNames, account: AwsAccount, config: EnvironmentConfig): PolicyStatement[] {
   const services = servicesTerraformManages(names, account, config).filter((service) => service.read.length > 0);
   return [
-    ...stateAccess(config, account, "plan"),
+    ...stateAccess(names, config, account, "plan"),
     ...services.map((service) => ({
       sid: `${service.sid}Read`,
       actions: service.read,
@@ -252,7 +302,7 @@ export function terraformPlanStatements(names: ProjectNames, account: AwsAccount
 export function terraformApplyStatements(names: ProjectNames, account: AwsAccount, config: EnvironmentConfig): PolicyStatement[] {
   const services = servicesTerraformManages(names, account, config).filter((service) => service.write.length > 0);
   return [
-    ...stateAccess(config, account, "apply"),
+    ...stateAccess(names, config, account, "apply"),
     ...services.map((service) => ({
       sid: `${service.sid}Write`,
       actions: service.write,
@@ -266,7 +316,7 @@ export function terraformApplyStatements(names: ProjectNames, account: AwsAccoun
       resources: [account.globalArn("iam", `role/${names.prefix}-*`)],
       conditions: {
         StringEquals: {
-          "iam:PassedToService": ["ec2.amazonaws.com", "lambda.amazonaws.com", "iot.amazonaws.com", "apigateway.amazonaws.com"],
+          "iam:PassedToService": ["ec2.amazonaws.com", "lambda.amazonaws.com", "iot.amazonaws.com", "apigateway.amazonaws.com", "vpc-flow-logs.amazonaws.com"],
         },
       },
     },

@@ -53,6 +53,16 @@ describe("npm run serials", () => {
     expect(await cli.main(["revoke", "SN-CLI-2"], env)).toBe(0);
   });
 
+  it("#8.5 accepts a Raspberry Pi's own serial in lowercase hex and sends its canonical form", async () => {
+    expect(cli.plan(["add", "10000000abcdef01", "--batch", "2026-11-a"])).toEqual([
+      { method: "POST", path: "/serials", body: { serials: ["10000000ABCDEF01"], batch: "2026-11-a" } },
+    ]);
+    expect(cli.plan(["get", "00000000b83c3c1b"])).toEqual([{ method: "GET", path: "/serials/00000000B83C3C1B" }]);
+    expect(await cli.main(["add", "00000000b83c3c1b"], env)).toBe(0);
+    expect(await cli.main(["get", "00000000B83C3C1B"], env)).toBe(0);
+    expect(console.log).toHaveBeenCalledWith(expect.stringContaining('"serial":"00000000B83C3C1B"'));
+  });
+
   it("sends more than 100 serials in several requests", async () => {
     const many = Array.from({ length: 230 }, (_, index) => `SN-MANY-${index}`);
     expect(cli.plan(["add", ...many]).map((call) => (call.body as { serials: string[] }).serials.length)).toEqual([100, 100, 30]);
@@ -69,7 +79,7 @@ describe("npm run serials", () => {
 
   it.each([
     [["add"], /add takes one or more serials/],
-    [["add", "sn-lower"], /not a serial/],
+    [["add", "sn_lower"], /not a serial/],
     [["get", "SN-1", "SN-2"], /get takes exactly one serial/],
     [["add", "SN-1", "--batch", "BAD BATCH"], /--batch takes a batch name/],
     [["frobnicate", "SN-1"], /usage: npm run serials/],
@@ -93,6 +103,8 @@ describe("npm run serials", () => {
       );
     expect(await run(["add", "SN-PROCESS-1"])).toBe(0);
     expect(await run(["get", "SN-PROCESS-NOBODY"])).toBe(1);
-    expect(await run(["add", "lowercase"])).toBe(2);
+    expect(await run(["add", "not_a_serial"])).toBe(2);
+    // #8.5: the example a new user tries first.
+    expect(await run(["add", "10000000abcdef01"])).toBe(0);
   }, 60_000);
 });

@@ -38,7 +38,7 @@ describe("cross-stack values", () => {
     app.synth();
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
     const dependencies = Object.fromEntries(Object.entries<any>(manifest.stacks).map(([id, stack]) => [id, [...stack.dependencies].sort()]));
-    expect(dependencies).toEqual({ state: [], vpc: [], connect: ["vpc"], roles: [], ecr: [], ec2: ["ecr", "roles", "vpc"], iot: ["roles"], "iot-fleet": ["iot"], api: ["iot-fleet"] });
+    expect(dependencies).toEqual({ state: [], vpc: [], connect: ["vpc"], roles: [], ecr: [], ec2: ["ecr", "roles", "vpc"], iot: ["roles"], "iot-fleet": ["iot", "roles"], api: ["iot-fleet"] });
   });
 
   it("never uses cdktf's implicit cross-stack outputs, whose names follow construct paths", () => {

@@ -1,7 +1,8 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import * as z from "zod/mini";
-import { deviceThingName, SERIAL_PATTERN } from "../../contracts/devices";
+import { canonicalSerial, deviceThingName } from "../../contracts/devices";
+import { SERIAL_NUMBER_PARAMETER } from "../../contracts/provisioning-template";
 import type { SerialRecord } from "../../contracts/serial-registry";
 import { unlessConditionFails } from "../shared/runtime";
 
@@ -31,14 +32,26 @@ export interface HookDependencies {
   thingNamePrefix: string;
   logger: Logger;
   now(): Date;
+  /** Whether a thing exists in the IoT registry (DescribeThing). */
+  thingExists(thingName: string): Promise<boolean>;
+  /** A serial `provisioned` longer than this with no thing is stranded and may provision again. */
+  strandedAfterMs: number;
 }
 
 const DENY: HookAnswer = { allowProvisioning: false, parameterOverrides: {} };
 
+/** `provisioned` for longer than the grace period, and its thing is not in the registry. */
+async function stranded(existing: SerialRecord, deps: HookDependencies): Promise<boolean> {
+  if (existing.status !== "provisioned" || !existing.provisionedAt) return false;
+  if (deps.now().getTime() - Date.parse(existing.provisionedAt) < deps.strandedAfterMs) return false;
+  return !(await deps.thingExists(existing.thingName ?? deviceThingName(deps.thingNamePrefix, existing.serial)));
+}
+
 /**
  * Allows a device to provision only with an active batch's claim certificate and a serial that is
  * `registered`; the same conditional write that allows it moves the serial to `provisioned`, so of
- * two devices racing with one serial exactly one is allowed.
+ * two devices racing with one serial exactly one is allowed. A serial stranded in `provisioned`
+ * (no thing after STRANDED_PROVISIONING_SECONDS) is allowed again the same way.
  */
 export async function decide(input: unknown, deps: HookDependencies): Promise<HookAnswer> {
   const parsed = preProvisioningEventSchema.safeParse(input);
@@ -52,39 +65,58 @@ export async function decide(input: unknown, deps: HookDependencies): Promise<Ho
     deps.logger.warn("denied: claim certificate is not an active batch's", { claimCertificateId: event.claimCertificateId });
     return DENY;
   }
-  const serial = event.parameters.SerialNumber;
-  if (!serial || !SERIAL_PATTERN.test(serial)) {
+  let serial: string;
+  try {
+    serial = canonicalSerial(event.parameters[SERIAL_NUMBER_PARAMETER] ?? "");
+  } catch {
     deps.logger.warn("denied: SerialNumber missing or malformed", { claimCertificateId: event.claimCertificateId });
     return DENY;
   }
   const now = deps.now().toISOString();
   const thingName = deviceThingName(deps.thingNamePrefix, serial);
-  const provisioned = await unlessConditionFails(() =>
-    deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.serialTable,
-        Key: { serial },
-        UpdateExpression:
-          "SET #status = :provisioned, provisionedAt = :now, updatedAt = :now, thingName = :thing, certificateId = :certificate, claimCertificateId = :claim",
-        ConditionExpression: "#status = :registered",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":provisioned": "provisioned",
-          ":registered": "registered",
-          ":now": now,
-          ":thing": thingName,
-          ":certificate": event.certificateId,
-          ":claim": event.claimCertificateId,
-        },
-      }),
-    ),
-  );
+  const record = (condition: string, values: Record<string, string>) =>
+    unlessConditionFails(() =>
+      deps.documents.send(
+        new UpdateCommand({
+          TableName: deps.serialTable,
+          Key: { serial },
+          UpdateExpression:
+            "SET #status = :provisioned, provisionedAt = :now, updatedAt = :now, thingName = :thing, certificateId = :certificate, claimCertificateId = :claim",
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":provisioned": "provisioned",
+            ":now": now,
+            ":thing": thingName,
+            ":certificate": event.certificateId,
+            ":claim": event.claimCertificateId,
+            ...values,
+          },
+        }),
+      ),
+    );
+  const provisioned = await record("#status = :registered", { ":registered": "registered" });
   if (!provisioned) {
-    const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.serialTable, Key: { serial } }));
-    const status = (Item as SerialRecord | undefined)?.status ?? "unknown";
+    const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.serialTable, Key: { serial }, ConsistentRead: true }));
+    const existing = Item as SerialRecord | undefined;
+    const status = existing?.status ?? "unknown";
+    if (existing && (await stranded(existing, deps))) {
+      // Only the attempt that still sees the same provisionedAt wins, so two retrying devices never both do.
+      if (await record("#status = :provisioned AND provisionedAt = :seen", { ":seen": existing.provisionedAt as string })) {
+        deps.logger.warn("allowed again: serial was provisioned but has no thing (RegisterThing failed after the hook allowed it)", {
+          serial,
+          thingName,
+          batch,
+          strandedSince: existing.provisionedAt,
+        });
+        return { allowProvisioning: true, parameterOverrides: { [SERIAL_NUMBER_PARAMETER]: serial } };
+      }
+    }
     deps.logger.warn(`denied: serial is ${status}${status === "provisioned" ? " (an operator must reset it first)" : ""}`, { serial, batch });
     return DENY;
   }
   deps.logger.info("allowed: serial provisioned", { serial, thingName, batch, certificateId: event.certificateId });
-  return { allowProvisioning: true, parameterOverrides: {} };
+  // IoT adds the overrides to RegisterThing's parameters, so the template names the thing from the
+  // canonical serial whatever case the device sent (Fleet provisioning, "Pre-provisioning hooks").
+  return { allowProvisioning: true, parameterOverrides: { [SERIAL_NUMBER_PARAMETER]: serial } };
 }

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod/mini";
 import { activeClaimCertificateSchema, provisioningHookEnvironment } from "../../contracts/function-environments";
@@ -15,6 +16,8 @@ const logger = createLogger("provisioning-hook");
 const documents = DynamoDBDocumentClient.from(
   new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }),
 );
+// Only asked about a serial that looks stranded; the same tight budget as DynamoDB.
+const iot = new IoTClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
 const activeClaimCertificates = new Map(
   z.array(activeClaimCertificateSchema).parse(JSON.parse(environment.ACTIVE_CLAIM_CERTIFICATES)).map(({ batch, certificateId }) => [certificateId, batch]),
 );
@@ -26,6 +29,16 @@ const deps: HookDependencies = {
   thingNamePrefix: environment.THING_NAME_PREFIX,
   logger,
   now: () => new Date(),
+  thingExists: async (thingName) => {
+    try {
+      await iot.send(new DescribeThingCommand({ thingName }));
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === "ResourceNotFoundException") return false;
+      throw error;
+    }
+  },
+  strandedAfterMs: Number(environment.STRANDED_AFTER_SECONDS) * 1000,
 };
 
 export async function handler(event: unknown): Promise<HookAnswer> {

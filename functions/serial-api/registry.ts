@@ -58,9 +58,7 @@ export async function resetSerial(serial: string, deps: RegistryDependencies): P
     throw new RegistryError(409, `serial ${serial} is ${record.status}; only a provisioned serial can be reset`);
   }
   const certificates = await deviceCertificates(record, deps);
-  for (const certificateId of certificates) {
-    await deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" }));
-  }
+  for (const certificateId of certificates) await setCertificateStatus(certificateId, "INACTIVE", deps);
   if (record.thingName) await deleteThing(record.thingName, deps);
   return changeStatus(serial, "reset", deps, {
     update: "SET #status = :registered, updatedAt = :now REMOVE thingName, certificateId, claimCertificateId, provisionedAt",
@@ -72,9 +70,7 @@ export async function resetSerial(serial: string, deps: RegistryDependencies): P
 export async function revokeSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord> {
   const record = await requireSerial(serial, deps);
   if (record.status === "revoked") return record;
-  for (const certificateId of await deviceCertificates(record, deps)) {
-    await deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "REVOKED" }));
-  }
+  for (const certificateId of await deviceCertificates(record, deps)) await setCertificateStatus(certificateId, "REVOKED", deps);
   return changeStatus(serial, "revocation", deps, {
     update: "SET #status = :revoked, revokedAt = :now, updatedAt = :now",
     values: { ":revoked": "revoked", ":seen": record.status, ":now": deps.now().toISOString() },
@@ -121,6 +117,18 @@ async function deviceCertificates(record: SerialRecord, deps: RegistryDependenci
     }
   }
   return [...ids];
+}
+
+/**
+ * A certificate the hook recorded may not exist: when RegisterThing failed, IoT deletes the
+ * never-activated certificate once its ownership token expires (a stranded serial).
+ */
+async function setCertificateStatus(certificateId: string, newStatus: "INACTIVE" | "REVOKED", deps: RegistryDependencies): Promise<void> {
+  try {
+    await deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus }));
+  } catch (error) {
+    if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
+  }
 }
 
 async function thingPrincipals(thingName: string, deps: RegistryDependencies): Promise<string[]> {

@@ -36,7 +36,8 @@ async function record(serial: string): Promise<SerialRecord | undefined> {
   return (await documents.send(new GetCommand({ TableName: TABLE, Key: { serial }, ConsistentRead: true }))).Item as SerialRecord | undefined;
 }
 
-const allowed = { allowProvisioning: true, parameterOverrides: {} };
+/** An allow names the canonical serial, so the template's thing name is canonical too. */
+const allowedAs = (serial: string) => ({ allowProvisioning: true, parameterOverrides: { SerialNumber: serial } });
 const denied = { allowProvisioning: false, parameterOverrides: {} };
 
 let testbed: FunctionTestbed;
@@ -46,6 +47,7 @@ beforeAll(async () => {
     SERIAL_TABLE: TABLE,
     ACTIVE_CLAIM_CERTIFICATES: JSON.stringify([{ batch: "2026-11-a", certificateId: ACTIVE_CLAIM }]),
     THING_NAME_PREFIX: "smarthome-dev",
+    STRANDED_AFTER_SECONDS: "600",
   }));
   ({ aws, documents } = testbed);
   hook = await import("../../functions/provisioning-hook");
@@ -57,7 +59,7 @@ describe("pre-provisioning hook", () => {
   it("allows a registered serial and records the device, moving the serial to provisioned", async () => {
     await seed("SN-REG-1", "registered");
     const event = hookEvent("SN-REG-1");
-    expect(await hook.handler(event)).toEqual(allowed);
+    expect(await hook.handler(event)).toEqual(allowedAs("SN-REG-1"));
     expect(await record("SN-REG-1")).toMatchObject({
       status: "provisioned",
       thingName: "smarthome-dev-SN-REG-1",
@@ -65,6 +67,42 @@ describe("pre-provisioning hook", () => {
       claimCertificateId: ACTIVE_CLAIM,
       provisionedAt: expect.any(String),
     });
+  });
+
+  it("#8.5 allows a Raspberry Pi's own serial (lowercase hex, NUL-terminated) registered in canonical form, and overrides SerialNumber with it", async () => {
+    await seed("00000000B83C3C1B", "registered");
+    const event = hookEvent("00000000b83c3c1b\0");
+    expect(await hook.handler(event)).toEqual(allowedAs("00000000B83C3C1B"));
+    expect(await record("00000000B83C3C1B")).toMatchObject({ status: "provisioned", thingName: "smarthome-dev-00000000B83C3C1B" });
+    expect(await record("00000000b83c3c1b")).toBeUndefined();
+  });
+
+  it("#8.9 allows a stranded serial again: provisioned over 10 minutes ago, yet its thing is not in the registry", async () => {
+    const strandedAt = new Date(Date.now() - 20 * 60_000).toISOString();
+    const stranded = (serial: string, provisionedAt: string): SerialRecord => ({
+      serial,
+      status: "provisioned",
+      registeredAt: provisionedAt,
+      updatedAt: provisionedAt,
+      provisionedAt,
+      thingName: `smarthome-dev-${serial}`,
+      certificateId: "dead".repeat(16),
+    });
+    await documents.send(new PutCommand({ TableName: TABLE, Item: stranded("SN-STRANDED-1", strandedAt) }));
+    const event = hookEvent("SN-STRANDED-1");
+    expect(await hook.handler(event)).toEqual(allowedAs("SN-STRANDED-1"));
+    expect(await record("SN-STRANDED-1")).toMatchObject({ status: "provisioned", certificateId: event.certificateId, provisionedAt: expect.not.stringMatching(strandedAt) });
+    expect(logs).toContainEqual(expect.objectContaining({ level: "WARN", message: expect.stringMatching(/^allowed again: serial was provisioned but has no thing/) }));
+    // The retry that allowed it reset the clock: a second device right after is denied.
+    expect(await hook.handler(hookEvent("SN-STRANDED-1"))).toEqual(denied);
+
+    // Within the grace period (RegisterThing may still be running), or with its thing in the registry: denied.
+    await documents.send(new PutCommand({ TableName: TABLE, Item: stranded("SN-STRANDED-2", new Date(Date.now() - 60_000).toISOString()) }));
+    expect(await hook.handler(hookEvent("SN-STRANDED-2"))).toEqual(denied);
+    await documents.send(new PutCommand({ TableName: TABLE, Item: stranded("SN-STRANDED-3", strandedAt) }));
+    aws.things.set("smarthome-dev-SN-STRANDED-3", new Set(["arn:aws:iot:eu-west-1:123456789012:cert/" + "ab".repeat(32)]));
+    expect(await hook.handler(hookEvent("SN-STRANDED-3"))).toEqual(denied);
+    expect(await record("SN-STRANDED-3")).toMatchObject({ provisionedAt: strandedAt });
   });
 
   it("denies an unknown serial and writes nothing", async () => {
@@ -75,7 +113,7 @@ describe("pre-provisioning hook", () => {
 
   it("denies a serial that already provisioned (a device that lost its certificate) until an operator resets it", async () => {
     await seed("SN-DONE-1", "registered");
-    expect(await hook.handler(hookEvent("SN-DONE-1"))).toEqual(allowed);
+    expect(await hook.handler(hookEvent("SN-DONE-1"))).toEqual(allowedAs("SN-DONE-1"));
     const before = await record("SN-DONE-1");
     expect(await hook.handler(hookEvent("SN-DONE-1"))).toEqual(denied);
     expect(await record("SN-DONE-1")).toEqual(before);

@@ -84,6 +84,17 @@ describe("serial API: registering", () => {
     expect(JSON.parse((await post(JSON.stringify({ serials: ["SN-B-1"] }))).body).results).toEqual([{ serial: "SN-B-1", status: "provisioned", created: false }]);
   });
 
+  it("#8.5 takes a Raspberry Pi's own lowercase serial, in the body and the path, as its canonical uppercase form", async () => {
+    const response = await post(JSON.stringify({ serials: ["00000000b83c3c1b", "00000000B83C3C1B"] }));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).results).toEqual([{ serial: "00000000B83C3C1B", status: "registered", created: true }]);
+    expect(await record("00000000B83C3C1B")).toMatchObject({ status: "registered" });
+    expect(await record("00000000b83c3c1b")).toBeUndefined();
+    expect(JSON.parse((await get("00000000b83c3c1b")).body)).toMatchObject({ serial: "00000000B83C3C1B", status: "registered" });
+    const validate = new Ajv().compile(registerSerialsRequestJsonSchema());
+    expect(validate({ serials: ["10000000abcdef01"] })).toBe(true);
+  });
+
   it("reads a serial, and answers 404 for one it does not know", async () => {
     expect(JSON.parse((await get("SN-A-2")).body)).toMatchObject({ serial: "SN-A-2", status: "registered" });
     const missing = await get("SN-NOPE");
@@ -104,6 +115,19 @@ describe("serial API: reset and revoke", () => {
     expect(after).not.toHaveProperty("thingName");
     expect(aws.certificates.get(certificate)).toBe("INACTIVE");
     expect(aws.things.has("smarthome-dev-SN-C-1")).toBe(false);
+  });
+
+  it("#8.9 reset takes a stranded serial back to registered: no thing, and its never-activated certificate already gone", async () => {
+    const now = new Date(Date.now() - 3_600_000).toISOString();
+    await documents.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { serial: "SN-STRAND-1", status: "provisioned", registeredAt: now, updatedAt: now, provisionedAt: now, thingName: "smarthome-dev-SN-STRAND-1", certificateId: "5e".repeat(32) } satisfies SerialRecord,
+      }),
+    );
+    const response = await reset("SN-STRAND-1");
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ serial: "SN-STRAND-1", status: "registered" });
   });
 
   it("reset refuses a serial that is not provisioned (409) or unknown (404)", async () => {
@@ -131,10 +155,10 @@ describe("serial API: reset and revoke", () => {
 
 describe("serial API: malformed requests", () => {
   const badSerials = [
-    "", "a", "sn123", "SN 123", " SN123", "SN123 ", "SN_123", "SN.123", "SN/123", "SN\\123", "S", "SN", "-SN123",
+    "", "a", "sn 123", "SN 123", " SN123", "SN123 ", "SN_123", "SN.123", "SN/123", "SN\\123", "S", "SN", "-SN123",
     "X".repeat(41), "SN123\n", "SN\u0000123", "ŠN123", "SN١٢٣", "SN１２３", "SN123🚀", "🚀", "ＳＮ123", "SN\u200b123",
-    "'; DROP TABLE serials; --", "<script>", "${jndi:ldap://x}", "../../etc/passwd", "%00", "null", "undefined", "SN123%2F",
-    "sn-lower", "Sn123", "SN\t123", "SN—123", "SN123?", "SN*", "*", "SN#1", "SN@1",
+    "'; DROP TABLE serials; --", "<script>", "${jndi:ldap://x}", "../../etc/passwd", "%00", "SN123%2F",
+    "sn_lower", "Sn 123", "SN\t123", "SN—123", "SN123?", "SN*", "*", "SN#1", "SN@1", "00000000b83c3c1b\u0000",
   ];
   const badBodies: [string, string | null][] = [
     ["no body", null],
@@ -197,7 +221,7 @@ describe("serial API: malformed requests", () => {
 
   it("says what to fix", async () => {
     expect(JSON.parse((await post("{")).body).message).toBe("body is not valid JSON");
-    expect(JSON.parse((await post(JSON.stringify({ serials: ["sn1"] }))).body).message).toMatch(/^serials\.0: must match \^\[A-Z0-9\]/);
+    expect(JSON.parse((await post(JSON.stringify({ serials: ["sn_1"] }))).body).message).toMatch(/^serials\.0: must match \^\[A-Za-z0-9\].* \(any case\)$/);
     expect(JSON.parse((await post(JSON.stringify({ serials: Array(101).fill("SN123") }))).body).message).toMatch(/^serials: .*100/);
     expect(JSON.parse((await get("sn 1")).body).message).toMatch(/^serial in the path must match/);
   });

@@ -202,6 +202,80 @@ describe("local platform: scale and presence", () => {
   });
 });
 
+describe("local platform: the serial contract end to end", () => {
+  it("#8.5 a Raspberry Pi registered and provisioning with its own lowercase serial becomes the canonical thing", async () => {
+    await register("00000000b83c3c1b");
+    const device = await provision(platform, { serial: "00000000b83c3c1b" });
+    expect(device.thingName).toBe("smarthome-dev-00000000B83C3C1B");
+    expect(platform.registry.things.get("smarthome-dev-00000000B83C3C1B")?.attributes).toEqual({ serialNumber: "00000000B83C3C1B" });
+    const connection = await connect(platform, device, device.thingName);
+    await connection.disconnect();
+  });
+
+  it("#8.9 a serial stranded in provisioned (the hook said yes, RegisterThing failed) provisions again after the grace period, or an operator resets it", async () => {
+    // The table as the hook leaves it when RegisterThing fails afterwards: provisioned, no thing.
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const { DynamoDBDocumentClient, PutCommand } = await import("@aws-sdk/lib-dynamodb");
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const strand = async (serial: string, minutesAgo: number) => {
+      const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+      await documents.send(
+        new PutCommand({
+          TableName: "smarthome-dev-serials",
+          Item: { serial, status: "provisioned", registeredAt: at, updatedAt: at, provisionedAt: at, thingName: `smarthome-dev-${serial}`, certificateId: "0f".repeat(32) },
+        }),
+      );
+    };
+    await strand("SN-STRAND-1", 1);
+    await expect(provision(platform, { serial: "SN-STRAND-1" })).rejects.toBeInstanceOf(ProvisioningRejected);
+    await strand("SN-STRAND-1", 30);
+    const device = await provision(platform, { serial: "SN-STRAND-1" });
+    expect(platform.registry.things.has(device.thingName)).toBe(true);
+    await (await connect(platform, device, device.thingName)).disconnect();
+
+    await strand("SN-STRAND-2", 1);
+    const reset = await fetch(`${platform.api.url}/serials/SN-STRAND-2/reset`, { method: "POST", headers: { "x-api-key": platform.api.key } });
+    expect(reset.status).toBe(200);
+    expect((await provision(platform, { serial: "SN-STRAND-2" })).thingName).toBe("smarthome-dev-SN-STRAND-2");
+    documents.destroy();
+  });
+});
+
+describe("local platform: revocation bites at once", () => {
+  it.each([
+    ["revoke", "SN-CUT-1", "DELETE", ""],
+    ["reset", "SN-CUT-2", "POST", "/reset"],
+  ])("#8.12 %s cuts the device's live connection at once (AUTH_ERROR), and nothing it publishes afterwards is delivered", async (_name, serial, method, suffix) => {
+    await register(serial);
+    const device = await provision(platform, { serial });
+    const controller = await connect(platform, fileCredentials(platform.controller), platform.controller.thingName);
+    const responses = await collect(controller, topics.responses("+"));
+    const connection = await connect(platform, device, device.thingName);
+    await connection.publish(topics.responses(device.thingName), JSON.stringify({ commandId: "before" }), qos);
+    await until(() => responses.length === 1);
+
+    const interrupted = new Promise<number>((resolve) => connection.on("interrupt", () => resolve(Date.now())));
+    const started = Date.now();
+    const answer = await fetch(`${platform.api.url}/serials/${serial}${suffix}`, { method, headers: { "x-api-key": platform.api.key } });
+    expect(answer.status).toBe(200);
+    expect((await interrupted) - started).toBeLessThan(2000);
+    void connection.publish(topics.responses(device.thingName), JSON.stringify({ commandId: "after" }), qos).catch(() => undefined);
+    await new Promise((resume) => setTimeout(resume, 300));
+    expect(responses.map((response) => JSON.parse(response).commandId)).toEqual(["before"]);
+
+    // The lifecycle event says why, as the presence function records it.
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const { DynamoDBDocumentClient, GetCommand } = await import("@aws-sdk/lib-dynamodb");
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const item = async () => (await documents.send(new GetCommand({ TableName: "smarthome-dev-devices", Key: { thingName: device.thingName }, ConsistentRead: true }))).Item;
+    await until(async () => (await item())?.connected === false);
+    expect(await item()).toMatchObject({ lastDisconnectReason: "AUTH_ERROR" });
+    documents.destroy();
+    await connection.disconnect().catch(() => undefined);
+    await controller.disconnect();
+  });
+});
+
 describe("local platform: topic rules", () => {
   it("a device error reaches the alert sink; a response reaches the device table and the response log", async () => {
     await register("SN-RULES-1");

@@ -1,5 +1,5 @@
 import { unzipSync } from "fflate";
-import { mkdtempSync, readFileSync, readdirSync, utimesSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NodejsFunction } from "../../modules/nodejs-function";
@@ -32,17 +32,22 @@ describe("function bundles", () => {
     expect(readFileSync(second.zipPath)).toEqual(readFileSync(first.zipPath));
   });
 
-  it("reuses the previous build while no input changed, and rebuilds when one does", () => {
+  it("#8.16 reuses the previous build while no input changed, and rebuilds when one does (inputs in a temp dir, never the work tree)", () => {
+    // A throw-away function: touching one of its inputs must not change a tracked file's timestamp.
+    const source = join(mkdtempSync(join(tmpdir(), "function-source-")), "probe");
+    mkdirSync(source);
+    const helper = join(source, "message.ts");
+    writeFileSync(helper, 'export const message = "unchanged";\n');
+    writeFileSync(join(source, "index.ts"), 'import { message } from "./message";\nexport const handler = async () => message;\n');
     const directory = mkdtempSync(join(tmpdir(), "bundle-"));
-    const first = bundleFunction(entry("daily-check"), directory);
-    const recordPath = join(directory, "daily-check.build.json");
+    const first = bundleFunction(join(source, "index.ts"), directory);
+    const recordPath = join(directory, "probe.build.json");
     const record = readFileSync(recordPath, "utf8");
-    expect(bundleFunction(entry("daily-check"), directory)).toEqual(first);
+    expect(bundleFunction(join(source, "index.ts"), directory)).toEqual(first);
     expect(readFileSync(recordPath, "utf8")).toBe(record);
-    const summary = join(__dirname, "..", "..", "functions", "daily-check", "summary.ts");
-    const now = new Date();
-    utimesSync(summary, now, now);
-    expect(bundleFunction(entry("daily-check"), directory).sha256).toBe(first.sha256);
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(helper, later, later);
+    expect(bundleFunction(join(source, "index.ts"), directory).sha256).toBe(first.sha256);
     expect(readFileSync(recordPath, "utf8")).not.toBe(record);
   });
 });

@@ -1,5 +1,5 @@
 import { registerSerialsRequestJsonSchema } from "../../contracts/serial-registry";
-import { onlyResource, resources, statements, synthAll } from "../helpers/synth";
+import { onlyResource, resources, statements, synthAll, testConfig } from "../helpers/synth";
 
 const api = synthAll().api;
 
@@ -11,8 +11,19 @@ describe("api stack: the serial API", () => {
     expect(Object.values(resources(api, "aws_api_gateway_resource")).map((r) => r.path_part).sort()).toEqual(["reset", "serials", "{serial}"]);
   });
 
-  it("CKV_AWS_59 / CKV2_AWS_70: every method requires the API key", () => {
+  it("#8.16 CKV_AWS_59 / CKV2_AWS_70: every method requires the API key", () => {
+    expect(methods.length).toBe(4);
     for (const method of methods) expect(method.api_key_required).toBe(true);
+  });
+
+  it("#8.11 the account's API Gateway settings (one per account and region) are set only by the environment that manages them", () => {
+    expect(Object.keys(resources(api, "aws_api_gateway_account")).length).toBe(1);
+    const shared = synthAll(testConfig({ serialApi: { manageAccountLogging: false } })).api;
+    expect(resources(shared, "aws_api_gateway_account")).toEqual({});
+    expect(Object.values(resources(shared, "aws_iam_role")).map((role) => role.name)).not.toContain("smarthome-dev-api-gateway-logs");
+    const stage = onlyResource(shared, "aws_api_gateway_stage");
+    expect(stage.depends_on ?? []).toEqual([]);
+    expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group/);
   });
 
   it("CKV2_AWS_53: every method has a request validator; POST /serials validates its body against the contract's schema", () => {
@@ -35,9 +46,12 @@ describe("api stack: the serial API", () => {
     expect(responses[0].response_templates["application/json"]).toContain("$context.error.validationErrorString");
   });
 
-  it("integrates every method with the serial-api function (Lambda proxy), refusing other content types", () => {
-    for (const integration of Object.values(resources(api, "aws_api_gateway_integration"))) {
-      expect(integration).toMatchObject({ type: "AWS_PROXY", integration_http_method: "POST", passthrough_behavior: "NEVER", uri: expect.stringMatching(/aws_lambda_function\.serial-api.+\.invoke_arn/) });
+  it("#8.10 integrates every method with the serial-api function (Lambda proxy), with no passthroughBehavior (it means nothing there)", () => {
+    const integrations = Object.values(resources(api, "aws_api_gateway_integration"));
+    expect(integrations.length).toBe(4);
+    for (const integration of integrations) {
+      expect(integration).toMatchObject({ type: "AWS_PROXY", integration_http_method: "POST", uri: expect.stringMatching(/aws_lambda_function\.serial-api.+\.invoke_arn/) });
+      expect(integration).not.toHaveProperty("passthrough_behavior");
     }
   });
 
@@ -58,10 +72,30 @@ describe("api stack: the serial API", () => {
     expect(onlyResource(api, "aws_api_gateway_method_settings").settings).toMatchObject({ metrics_enabled: true, data_trace_enabled: false });
   });
 
-  it("redeploys when a route changes", () => {
+  it("#8.2 the deployment comes after every gateway response, method and integration, and redeploys when any of their settings change", () => {
     const deployment = onlyResource(api, "aws_api_gateway_deployment");
-    expect(deployment.triggers.routes).toMatch(/^[0-9a-f]{64}$/);
     expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
+    const ids = (type: string) => Object.keys(resources(api, type)).map((id) => `${type}.${id}`);
+    const responses = ids("aws_api_gateway_gateway_response");
+    const methods = ids("aws_api_gateway_method");
+    const integrations = ids("aws_api_gateway_integration");
+    expect([responses.length, methods.length, integrations.length]).toEqual([2, 4, 4]);
+    expect(deployment.depends_on).toEqual(expect.arrayContaining([...responses, ...methods, ...integrations]));
+    // The trigger is a Terraform-side hash of the deployed settings themselves, so an in-place change
+    // (a new response template, another integration URI or timeout) replaces the deployment.
+    const trigger: string = deployment.triggers.redeployment;
+    expect(Object.keys(deployment.triggers)).toEqual(["redeployment"]);
+    expect(trigger).toMatch(/^\$\{sha1\(jsonencode\(\[.*\]\)\)\}$/);
+    for (const response of responses) {
+      for (const attribute of ["response_type", "status_code", "response_templates", "response_parameters"]) expect(trigger).toContain(`${response}.${attribute}`);
+    }
+    for (const integration of integrations) {
+      for (const attribute of ["type", "integration_http_method", "uri", "timeout_milliseconds"]) expect(trigger).toContain(`${integration}.${attribute}`);
+    }
+    for (const method of methods) {
+      for (const attribute of ["authorization", "api_key_required", "request_parameters", "request_validator_id", "request_models"]) expect(trigger).toContain(`${method}.${attribute}`);
+    }
+    for (const route of ["POST /serials", "GET /serials/{serial}", "POST /serials/{serial}/reset", "DELETE /serials/{serial}"]) expect(trigger).toContain(`"route" = "${route}"`);
   });
 
   it("the function may use only the serial registry and the devices' things and certificates", () => {

@@ -17,6 +17,7 @@ describe("every stack's backend and provider", () => {
         key: `dev/${id}.tfstate`,
         region: defaultConfig.region,
         encrypt: true,
+        kms_key_id: "arn:aws:kms:eu-west-1:123456789012:alias/smarthome-dev-terraform-state",
         use_lockfile: true,
       },
     });

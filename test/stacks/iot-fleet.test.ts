@@ -89,6 +89,36 @@ describe("iot-fleet stack", () => {
       expect(active).not.toContain("2026-10-a");
       expect(Object.values(resources(stack, "aws_iot_policy_attachment"))).toHaveLength(2);
     });
+
+    it("#8.13 each claim secret has the controller secret's only-named-readers policy: Terraform's roles and the break-glass admin", () => {
+      const admin = "arn:aws:iam::123456789012:role/BreakGlass";
+      const config = testConfig({ breakGlassAdminRoleArn: admin, fleet: { batches: [{ name: "2026-10-a" }, { name: "2026-11-a" }] } });
+      const stack = synthAll(config)["iot-fleet"];
+      const secrets = Object.entries(resources(stack, "aws_secretsmanager_secret"));
+      const policies = Object.values(resources(stack, "aws_secretsmanager_secret_policy"));
+      expect([secrets.length, policies.length]).toEqual([2, 2]);
+      for (const [secretId] of secrets) {
+        const policy = policies.find((p) => p.secret_arn === `\${aws_secretsmanager_secret.${secretId}.arn}`);
+        expect(policy?.block_public_policy).toBe(true);
+        expect(statements(JSON.parse(policy.policy))).toEqual([
+          expect.objectContaining({
+            Sid: "OnlyNamedReaders",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["secretsmanager:GetSecretValue"],
+            Condition: {
+              ArnNotEquals: {
+                "aws:PrincipalArn": [
+                  "${data.terraform_remote_state.remote-state-roles.outputs.github_plan_role_arn}",
+                  "${data.terraform_remote_state.remote-state-roles.outputs.github_deploy_role_arn}",
+                  admin,
+                ],
+              },
+            },
+          }),
+        ]);
+      }
+    });
   });
 
   describe("pre-provisioning hook", () => {
@@ -98,9 +128,12 @@ describe("iot-fleet stack", () => {
       expect(hook).toMatchObject({ timeout: 4, memory_size: 512, runtime: "nodejs22.x", architectures: ["arm64"] });
     });
 
-    it("may only read and conditionally update the serial registry", () => {
+    it("#8.9 may only read and conditionally update the serial registry, and describe project things (is a stranded serial's thing there?)", () => {
       const policies = Object.values(resources(fleet, "aws_iam_role_policy")).flatMap((p) => statements(JSON.parse(p.policy)));
       expect(policies.find((s) => s.Sid === "UseTable")).toMatchObject({ Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [expect.stringMatching(/aws_dynamodb_table\.serial-table/)] });
+      expect(policies.find((s) => s.Sid === "DescribeDeviceThings")).toMatchObject({ Action: ["iot:DescribeThing"], Resource: [expect.stringMatching(/:iot:eu-west-1:.+:thing\/smarthome-dev-\*$/)] });
+      const [, hook] = byName(fleet, "aws_lambda_function", "smarthome-dev-provisioning-hook", "function_name");
+      expect(hook.environment.variables.STRANDED_AFTER_SECONDS).toBe("600");
     });
 
     it("CKV_AWS_364: IoT may invoke it only on behalf of this account", () => {

@@ -75,6 +75,19 @@ describe("iot stack", () => {
       ]);
       expect(onlyResource(iot, "aws_secretsmanager_secret_policy").block_public_policy).toBe(true);
     });
+
+    it("#8.8 a configured break-glass admin role may read it too, so an administrator can refresh the stack", () => {
+      const admin = "arn:aws:iam::123456789012:role/BreakGlass";
+      const stack = synthAll(testConfig({ breakGlassAdminRoleArn: admin })).iot;
+      const policy = JSON.parse(onlyResource(stack, "aws_secretsmanager_secret_policy").policy);
+      expect(policy.Statement).toHaveLength(1);
+      expect(policy.Statement[0].Condition.ArnNotEquals["aws:PrincipalArn"]).toEqual([
+        "${data.terraform_remote_state.remote-state-roles.outputs.controller_instance_role_arn}",
+        "${data.terraform_remote_state.remote-state-roles.outputs.github_plan_role_arn}",
+        "${data.terraform_remote_state.remote-state-roles.outputs.github_deploy_role_arn}",
+        admin,
+      ]);
+    });
   });
 
   describe("alerts", () => {
@@ -119,7 +132,7 @@ describe("iot stack", () => {
       const errors = rule("smarthome_dev_device_errors_to_alerts");
       expect(errors.sql).toBe("SELECT *, topic(4) AS thingName FROM 'smarthome/dev/devices/+/errors'");
       expect(errors.sns).toEqual([
-        { target_arn: expect.stringMatching(/aws_sns_topic\..+\.arn/), role_arn: "${data.terraform_remote_state.remote-state-roles.outputs.iot_alerts_role_arn}", message_format: "JSON" },
+        { target_arn: expect.stringMatching(/aws_sns_topic\..+\.arn/), role_arn: "${data.terraform_remote_state.remote-state-roles.outputs.iot_alerts_role_arn}", message_format: "RAW" },
       ]);
     });
 
@@ -135,15 +148,17 @@ describe("iot stack", () => {
 
     it("lifecycle events of project clients → the presence function, which only this rule in this account may invoke (CKV_AWS_364)", () => {
       const presenceRule = rule("smarthome_dev_presence_events");
-      expect(presenceRule.sql).toBe("SELECT * FROM '$aws/events/presence/+/+' WHERE startswith(clientId, 'smarthome-dev-')");
+      expect(presenceRule.sql).toBe("SELECT * FROM '$aws/events/presence/+/+' WHERE startswith(clientId, 'smarthome-dev-') AND (eventType = 'connected' OR eventType = 'disconnected')");
       expect(presenceRule.lambda).toEqual([{ function_arn: expect.stringMatching(/aws_lambda_function\.device-presence/) }]);
       const [ruleId] = Object.entries(resources(iot, "aws_iot_topic_rule")).find(([, r]) => r.name === "smarthome_dev_presence_events")!;
       const permission = Object.values(resources(iot, "aws_lambda_permission")).find((p) => p.principal === "iot.amazonaws.com");
       expect(permission).toMatchObject({ action: "lambda:InvokeFunction", source_arn: `\${aws_iot_topic_rule.${ruleId}.arn}`, source_account: expect.stringMatching(ACCOUNT) });
     });
 
-    it("CKV_AWS_364: every Lambda permission names a source ARN and account", () => {
-      for (const permission of Object.values(resources(iot, "aws_lambda_permission"))) {
+    it("#8.16 CKV_AWS_364: every Lambda permission names a source ARN and account", () => {
+      const permissions = Object.values(resources(iot, "aws_lambda_permission"));
+      expect(permissions.length).toBe(2); // the presence rule and the daily schedule
+      for (const permission of permissions) {
         expect(permission.source_arn).toBeTruthy();
         expect(permission.source_account).toMatch(ACCOUNT);
       }
@@ -188,8 +203,19 @@ describe("iot stack", () => {
       expect(presence.dead_letter_config).toEqual({ target_arn: `\${aws_sqs_queue.${queueId}.arn}` });
     });
 
-    it("daily-check: reads the device table and publishes alerts; nothing else", () => {
-      expect(rolePolicies(iot, "smarthome-dev-daily-check").map((s) => s.Sid).sort()).toEqual(["PublishAlerts", "ReadTable", "WriteOwnLogs"]);
+    it("#8.13 CKV_AWS_116: the daily check, invoked asynchronously by EventBridge, keeps failed runs in an encrypted dead-letter queue", () => {
+      const [, dailyCheck] = byName(iot, "aws_lambda_function", "smarthome-dev-daily-check", "function_name");
+      const [queueId, queue] = byName(iot, "aws_sqs_queue", "smarthome-dev-daily-check-dead-letters");
+      expect(dailyCheck.dead_letter_config).toEqual({ target_arn: `\${aws_sqs_queue.${queueId}.arn}` });
+      expect(queue).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 14 * 24 * 3600 });
+      expect(rolePolicies(iot, "smarthome-dev-daily-check").find((s) => s.Sid === "KeepFailedEvents")).toMatchObject({
+        Action: ["sqs:SendMessage"],
+        Resource: [`\${aws_sqs_queue.${queueId}.arn}`],
+      });
+    });
+
+    it("daily-check: reads the device table, publishes alerts and dead-letters failed runs; nothing else", () => {
+      expect(rolePolicies(iot, "smarthome-dev-daily-check").map((s) => s.Sid).sort()).toEqual(["KeepFailedEvents", "PublishAlerts", "ReadTable", "WriteOwnLogs"]);
       const readTable = rolePolicies(iot, "smarthome-dev-daily-check").find((s) => s.Sid === "ReadTable");
       expect(readTable?.Action).not.toContain("dynamodb:PutItem");
     });
@@ -197,6 +223,7 @@ describe("iot stack", () => {
     it("the delay queue is encrypted, dead-letters what keeps failing, and reports partial batch failures", () => {
       const queues = Object.values(resources(iot, "aws_sqs_queue"));
       expect(queues.map((q) => q.name).sort()).toEqual([
+        "smarthome-dev-daily-check-dead-letters",
         "smarthome-dev-presence-checks",
         "smarthome-dev-presence-checks-dead-letters",
         "smarthome-dev-presence-events-dead-letters",

@@ -131,14 +131,15 @@ describe("roles stack", () => {
       expect(plan.inline).toEqual([]);
       expect(plan.managed.map((policy) => policy.name)).toEqual(["smarthome-dev-terraform-read"]);
       const writes = allowedActions(plan.all).filter((action) => !/:(Describe|Get|List)/.test(action) && action !== "apigateway:GET");
-      expect(writes.sort()).toEqual(["s3:DeleteObject", "s3:PutObject"]);
+      // The lock file is written, encrypted with the state key.
+      expect(writes.sort()).toEqual(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "s3:DeleteObject", "s3:PutObject"]);
       const lock = statements(plan.managed[0]?.document).find((s) => s.Sid === "StateLock");
       expect(lock?.Resource).toEqual([expect.stringMatching(/:s3:::smarthome-dev-terraform-state\/dev\/\*\.tflock$/)]);
     });
 
     it("the deploy role applies, pushes the controller image and opens SSH through the endpoint", () => {
       const deploy = policiesOf(roles, "smarthome-dev-github-deploy");
-      expect(deploy.managed.map((policy) => policy.name).sort()).toEqual(["smarthome-dev-terraform-read", "smarthome-dev-terraform-write"]);
+      expect(deploy.managed.map((policy) => policy.name).sort()).toEqual(["smarthome-dev-terraform-read", "smarthome-dev-terraform-write", "smarthome-dev-terraform-write-2"]);
       const actions = allowedActions(deploy.all);
       expect(actions).toEqual(expect.arrayContaining(["ecr:PutImage", "ec2-instance-connect:OpenTunnel", "ec2-instance-connect:SendSSHPublicKey", "s3:PutObject", "iam:PassRole"]));
       const ssh = deploy.inline.flatMap(({ document }) => statements(document)).find((s) => s.Sid === "SshKeyToProjectInstances");
@@ -158,7 +159,10 @@ describe("roles stack", () => {
 
     it("state access stays inside this environment's prefix", () => {
       const read = resources(roles, "aws_iam_policy");
-      const stateStatements = Object.values(read).flatMap((policy) => statements(JSON.parse(policy.policy))).filter((s) => s.Sid?.startsWith("State"));
+      const stateStatements = Object.values(read)
+        .flatMap((policy) => statements(JSON.parse(policy.policy)))
+        .filter((s) => s.Sid?.startsWith("State") && s.Sid !== "StateKey");
+      expect(stateStatements.length).toBe(6);
       for (const statement of stateStatements) {
         for (const resource of statement.Resource) expect(resource).toMatch(/:s3:::smarthome-dev-terraform-state(\/dev\/.*)?$/);
       }
@@ -185,15 +189,57 @@ describe("roles stack", () => {
     });
   });
 
-  it("every policy fits IAM's size limits once the account id is known", () => {
+  it("#8.3 every policy fits IAM's size limits once the account id is known (the Terraform policies split to fit)", () => {
     const size = (document: any) => JSON.stringify(document).replace(/\$\{data\.aws_caller_identity[^}]+\}/g, "123456789012").replace(/\$\{data\.aws_partition[^}]+\}/g, "aws").length;
-    for (const policy of Object.values(resources(roles, "aws_iam_policy"))) {
+    const managed = Object.values(resources(roles, "aws_iam_policy"));
+    expect(managed.map((policy) => policy.name).sort()).toEqual(["smarthome-dev-terraform-read", "smarthome-dev-terraform-write", "smarthome-dev-terraform-write-2"]);
+    for (const policy of managed) {
       expect(size(JSON.parse(policy.policy))).toBeLessThanOrEqual(6144);
     }
-    for (const role of Object.values(resources(roles, "aws_iam_role"))) {
+    const roleList = Object.values(resources(roles, "aws_iam_role"));
+    expect(roleList.length).toBe(5);
+    for (const role of roleList) {
       const inline = policiesOf(roles, role.name).inline;
       expect(inline.reduce((total, policy) => total + size(policy.document), 0)).toBeLessThanOrEqual(10240);
     }
+  });
+
+  describe("what Terraform needs on a real account", () => {
+    const terraformStatements = (roleName: string) => policiesOf(roles, roleName).managed.flatMap(({ document }) => statements(document));
+    const granting = (roleName: string, action: string) => terraformStatements(roleName).filter((s) => s.Effect === "Allow" && s.Action.includes(action));
+
+    it("#8.3 plan reads, and deploy also tags, the iot stack's SQS event source mapping", () => {
+      for (const action of ["lambda:GetEventSourceMapping", "lambda:ListTags"]) {
+        expect(granting("smarthome-dev-github-plan", action).flatMap((s) => s.Resource)).toEqual([expect.stringMatching(/:lambda:eu-west-1:.+:event-source-mapping:\*$/)]);
+      }
+      for (const action of ["lambda:TagResource", "lambda:UntagResource", "lambda:UpdateEventSourceMapping"]) {
+        expect(granting("smarthome-dev-github-deploy", action).flatMap((s) => s.Resource)).toEqual(
+          expect.arrayContaining([expect.stringMatching(/:lambda:eu-west-1:.+:event-source-mapping:\*$/)]),
+        );
+      }
+      expect(granting("smarthome-dev-github-plan", "lambda:TagResource")).toEqual([]);
+    });
+
+    it("#8.4 deploy may create EC2 Instance Connect's service-linked role, and no other", () => {
+      const [statement, ...others] = granting("smarthome-dev-github-deploy", "iam:CreateServiceLinkedRole");
+      expect(others).toEqual([]);
+      expect(statement?.Resource).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:iam::\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:role\/aws-service-role\/ec2-instance-connect\.amazonaws\.com\/\*$/)]);
+      expect(statement?.Condition).toEqual({ StringEquals: { "iam:AWSServiceName": "ec2-instance-connect.amazonaws.com" } });
+      expect(granting("smarthome-dev-github-plan", "iam:CreateServiceLinkedRole")).toEqual([]);
+    });
+
+    it("#8.14 EC2 Describe actions are listed, never ec2:Describe*; the two that take ARNs are scoped, the rest limited to the region", () => {
+      const all = terraformStatements("smarthome-dev-github-plan");
+      expect(all.flatMap((s) => s.Action).filter((action) => action.startsWith("ec2:Describe") && action.includes("*"))).toEqual([]);
+      const describe = all.find((s) => s.Sid === "Ec2DescribeRead");
+      expect(describe?.Resource).toEqual(["*"]);
+      expect(describe?.Condition).toEqual({ StringEquals: { "aws:RequestedRegion": "eu-west-1" } });
+      expect(describe?.Action).toEqual(expect.arrayContaining(["ec2:DescribeVpcs", "ec2:DescribeInstances", "ec2:DescribeInstanceConnectEndpoints", "ec2:DescribeFlowLogs"]));
+      for (const scoped of ["ec2:DescribeInstanceAttribute", "ec2:DescribeVpcAttribute"]) {
+        expect(describe?.Action).not.toContain(scoped);
+        expect(all.find((s) => s.Action.includes(scoped))?.Resource).toEqual(expect.arrayContaining([expect.stringMatching(/:ec2:eu-west-1:\$\{[^}]+\}:\*$/)]));
+      }
+    });
   });
 
   it("exports every role later stacks and workflows need", () => {

@@ -57,6 +57,28 @@ describe("vpc stack", () => {
     expect(egress.map((rule) => rule.from_port).sort()).toEqual([443, 8883]);
   });
 
+  it("#8.13 CKV2_AWS_11: the VPC's flow logs (all traffic) go to a log group with retention, through a role only VPC Flow Logs of this account may assume", () => {
+    const [vpcId] = Object.keys(resources(vpc, "aws_vpc"));
+    const [groupId, group] = Object.entries(resources(vpc, "aws_cloudwatch_log_group"))[0]!;
+    expect(Object.keys(resources(vpc, "aws_cloudwatch_log_group")).length).toBe(1);
+    expect(group).toEqual({ name: "/smarthome/dev/vpc/flow-logs", retention_in_days: 30 });
+    const [roleId, role] = Object.entries(resources(vpc, "aws_iam_role"))[0]!;
+    expect(Object.keys(resources(vpc, "aws_iam_role")).length).toBe(1);
+    expect(onlyResource(vpc, "aws_flow_log")).toMatchObject({
+      vpc_id: `\${aws_vpc.${vpcId}.id}`,
+      traffic_type: "ALL",
+      log_destination_type: "cloud-watch-logs",
+      log_destination: `\${aws_cloudwatch_log_group.${groupId}.arn}`,
+      iam_role_arn: `\${aws_iam_role.${roleId}.arn}`,
+    });
+    const trust = JSON.parse(role.assume_role_policy).Statement[0];
+    expect(trust.Principal).toEqual({ Service: "vpc-flow-logs.amazonaws.com" });
+    expect(trust.Condition.StringEquals["aws:SourceAccount"]).toMatch(/aws_caller_identity/);
+    expect(trust.Condition.ArnLike["aws:SourceArn"]).toMatch(/:ec2:eu-west-1:.+:vpc-flow-log\/\*$/);
+    const policy = JSON.parse(onlyResource(vpc, "aws_iam_role_policy").policy).Statement;
+    expect(policy).toEqual([expect.objectContaining({ Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [`\${aws_cloudwatch_log_group.${groupId}.arn}:*`] })]);
+  });
+
   it("exports the values later stacks read", () => {
     expect(Object.keys(vpc.output ?? {}).sort()).toEqual([
       "controller_eip_allocation_id",
