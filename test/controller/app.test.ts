@@ -1,7 +1,9 @@
-import { mkdtempSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectNames } from "../../contracts/names";
+import { buildController } from "../../controller/build";
 import { startLocalController, type LocalController } from "../../controller/local";
 import { startLocalPlatform, type LocalPlatform } from "../../local/platform";
 import { startSimulatedAgents, type SimulatedAgent } from "../helpers/simulated-agent";
@@ -11,6 +13,8 @@ import { defaultConfig } from "../helpers/synth";
  * The controller as a process against the local platform: identity and API token from the
  * Secrets Manager stand-in, MQTT over mutual TLS to the local IoT Core, devices simulated with the
  * real SDK, the device table in dynalite (written by the real presence handler and topic rule).
+ * The process runs the esbuild bundle the image runs (controller/build.ts), with this machine's
+ * aws-crt binary instead of the image's arm64 one.
  */
 jest.setTimeout(90_000);
 
@@ -18,6 +22,7 @@ const names = projectNames(defaultConfig.project, defaultConfig.name);
 let platform: LocalPlatform;
 let controller: LocalController;
 let agents: SimulatedAgent[];
+let bundle: string;
 /** Commands the "slow" device holds back, to answer after the caller gave up. */
 const heldBack: string[] = [];
 
@@ -41,13 +46,16 @@ beforeAll(async () => {
     if (received.action === "break") return { errorCode: "NOT_SUPPORTED", message: "no such output" };
     return { result: { pong: received.params } };
   });
-  controller = await startLocalController(platform, defaultConfig, { env: { COMMAND_TIMEOUT_MS: "3000" } });
+  bundle = mkdtempSync(join(tmpdir(), "controller-bundle-"));
+  await buildController(bundle, `${process.platform}-${process.arch}-glibc`);
+  controller = await startLocalController(platform, defaultConfig, { entry: { kind: "bundle", path: join(bundle, "controller.js") }, env: { COMMAND_TIMEOUT_MS: "3000" } });
 });
 
 afterAll(async () => {
   await controller?.stop();
   await Promise.all((agents ?? []).map((agent) => agent.disconnect()));
   await platform?.stop();
+  if (bundle) rmSync(bundle, { recursive: true, force: true });
 });
 
 describe("controller HTTP API over the local platform", () => {
@@ -55,6 +63,13 @@ describe("controller HTTP API over the local platform", () => {
     const response = await api("/healthz", { token: null });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "ok", mqtt: "connected" });
+  });
+
+  it("the image's HEALTHCHECK script (healthcheck.js of the bundle) exits 0 while /healthz is 200, 1 when nothing answers", async () => {
+    const run = (port: string) =>
+      new Promise<number | null>((resolve) => execFile(process.execPath, [join(bundle, "healthcheck.js")], { env: { PORT: port } }, (error) => resolve(error ? (error.code as number) : 0)));
+    expect(await run(new URL(controller.url).port)).toBe(0);
+    expect(await run("1")).toBe(1);
   });
 
   it("every other route needs the bearer token from Secrets Manager", async () => {
