@@ -13,7 +13,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** Longest wait a caller may ask for. */
 export const MAX_COMMAND_TIMEOUT_MS = 30_000;
 
-/** `POST /devices/{thing}/commands` body: the command's own fields from contracts/messages.ts. */
+/** The body of POST /devices/{thing}/commands: the command's own fields from contracts/messages.ts. */
 export const commandRequestSchema = z.strictObject({
   action: commandSchema.shape.action,
   params: z.optional(z.record(z.string(), z.unknown())),

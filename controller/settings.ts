@@ -24,7 +24,7 @@ const settingsSchema = z.object({
   HOST: z._default(z.string(), "0.0.0.0"),
   /** MQTT over TLS port of the IoT endpoint. @default 8883 (AWS IoT Core) */
   IOT_PORT: tcpPort(8883),
-  /** How long `POST /devices/{thing}/commands` waits for the device by default. @default 5000 */
+  /** How long POST /devices/{thing}/commands waits for the device by default. @default 5000 */
   COMMAND_TIMEOUT_MS: positiveInteger(5000),
   /** How long a SIGTERM waits for in-flight commands before disconnecting. @default 10000 */
   SHUTDOWN_GRACE_MS: positiveInteger(10000),
