@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -138,5 +138,13 @@ describe("redeploy.sh over SSH", () => {
       expect(refused.code).toBe(64);
     }
     expect(existsSync(join(state(), "calls.log"))).toBe(false);
+  });
+});
+
+describe("the deploy scripts and their stand-ins", () => {
+  it("pass shellcheck (installed by npm run setup)", () => {
+    const scripts = [SCRIPT, join(__dirname, "..", "..", "controller", "deploy", "ssh-redeploy.sh"), ...["docker", "aws", "sudo"].map((name) => join(__dirname, "fixtures", name))];
+    expect(scripts).toHaveLength(5);
+    expect(() => execFileSync("shellcheck", ["--severity=style", ...scripts], { encoding: "utf8" })).not.toThrow();
   });
 });
