@@ -16,6 +16,8 @@ CONFIG_DIR="${CONTROLLER_CONFIG_DIR:-/etc/controller}"
 LOCK_FILE="${CONTROLLER_REDEPLOY_LOCK:-/run/lock/controller-redeploy.lock}"
 HEALTH_TIMEOUT_SECONDS="${CONTROLLER_HEALTH_TIMEOUT_SECONDS:-120}"
 HEALTH_POLL_SECONDS="${CONTROLLER_HEALTH_POLL_SECONDS:-2}"
+# User data configures the ECR credential helper for root; sudo may keep the caller's HOME.
+export DOCKER_CONFIG="${DOCKER_CONFIG:-/root/.docker}"
 # The controller drains for up to 10 s (SHUTDOWN_GRACE_MS); give it a little more.
 STOP_TIMEOUT_SECONDS=15
 
