@@ -50,10 +50,20 @@ export async function connectToIot(options: IotConnectionOptions): Promise<IotCo
     log("mqtt-interrupted", { error: String(error) }, "warn");
   });
   connection.on("resume", (returnCode, sessionPresent) => {
-    connected = true;
     log("mqtt-resumed", { returnCode, sessionPresent });
-    // Without a resumed session the broker forgot the subscriptions: make them again.
-    if (!sessionPresent) void subscribeAll().catch((error: Error) => log("mqtt-subscribe-failed", { error: error.message }, "error"));
+    if (sessionPresent) {
+      connected = true;
+      return;
+    }
+    // Without a resumed session the broker forgot the subscriptions: make them again, and count
+    // as connected (healthy, accepting commands) only once answers can arrive.
+    subscribeAll().then(
+      () => {
+        connected = true;
+        log("mqtt-resubscribed");
+      },
+      (error: Error) => log("mqtt-subscribe-failed", { error: error.message }, "error"),
+    );
   });
   connection.on("closed", () => {
     connected = false;

@@ -6,6 +6,7 @@ import { projectNames } from "../../contracts/names";
 import { buildController } from "../../controller/build";
 import { startLocalController, type LocalController } from "../../controller/local";
 import { startLocalPlatform, type LocalPlatform } from "../../local/platform";
+import { connect, fileCredentials } from "../helpers/iot-device";
 import { startSimulatedAgents, type SimulatedAgent } from "../helpers/simulated-agent";
 import { defaultConfig } from "../helpers/synth";
 
@@ -151,6 +152,26 @@ describe("controller HTTP API over the local platform", () => {
     expect((await api(`/devices/${agents[0]!.thingName}/commands`, { method: "POST", body: "{not json" })).status).toBe(400);
     expect((await api("/devices/nobody-here")).status).toBe(404);
     expect(agents.map((agent) => agent.received.length)).toEqual(before);
+  });
+
+  it("reconnects after IoT Core drops it, subscribes again, and commands work again", async () => {
+    // IoT Core (and the local broker) disconnects a client when another connects with its client
+    // id; this one also starts a clean session, so the controller's stored subscriptions are gone.
+    const interloper = await connect(platform, fileCredentials(platform.controller), platform.controller.thingName);
+    await interloper.disconnect();
+    await controller.waitForLog((line) => line.event === "mqtt-interrupted");
+    const resumed = await controller.waitForLog((line) => line.event === "mqtt-resumed", 30_000);
+    expect(resumed).toMatchObject({ sessionPresent: false });
+    let status = 0;
+    for (let attempt = 0; attempt < 100 && status !== 200; attempt += 1) {
+      status = (await api("/healthz", { token: null })).status;
+      if (status !== 200) await new Promise((resume) => setTimeout(resume, 100));
+    }
+    expect(status).toBe(200);
+    // Healthy again only after subscribing again: the first command gets its answer.
+    expect(controller.logs.some((line) => line.event === "mqtt-resubscribed")).toBe(true);
+    const response = await command(agents[1]!.thingName, { action: "ping", timeoutMs: 2000 });
+    expect(response.status).toBe(200);
   });
 
   it("on SIGTERM it refuses new commands, drains the in-flight one, then disconnects and exits 0", async () => {
