@@ -100,7 +100,9 @@ async function route(deps: ApiDependencies, request: IncomingMessage): Promise<[
     throw new HttpError(400, "invalid command", { issues: parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })) });
   }
   const { timeoutMs, ...command } = parsed.data;
-  const outcome = await deps.commands.send(thingName, command, timeoutMs ?? deps.defaultTimeoutMs);
+  const outcome = await deps.commands.send(thingName, command, timeoutMs ?? deps.defaultTimeoutMs).catch((error: Error) => {
+    throw new HttpError(503, `could not publish the command: ${error.message}`);
+  });
   switch (outcome.status) {
     case "completed":
       return [200, { commandId: outcome.commandId, status: "completed", response: outcome.response }];
