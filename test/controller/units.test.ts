@@ -60,6 +60,12 @@ describe("CommandBroker", () => {
     expect(logs.map((line) => line.event)).toEqual(["command-sent", "unmatched-device-response", "command-timeout"]);
   });
 
+  it("a failed publish rejects and leaves nothing waiting", async () => {
+    const failing = new CommandBroker({ topicRoot, publish: async () => Promise.reject(new Error("not connected")), log: () => undefined });
+    await expect(failing.send("thing-a", { action: "ping" }, 1000)).rejects.toThrow("not connected");
+    expect(failing.inFlight).toBe(0);
+  });
+
   it("logs a payload that is not a response and changes nothing", () => {
     broker.receive(`${topicRoot}/devices/thing-a/responses`, "{nope");
     expect(logs.at(-1)).toMatchObject({ event: "device-message-invalid", thingName: "thing-a" });
