@@ -15,6 +15,8 @@ export interface ProjectNames {
   readonly controllerRepository: string;
   /** Secrets Manager secret holding the controller's IoT certificate, key, endpoint and CA. */
   readonly controllerSecret: string;
+  /** Secrets Manager secret holding the bearer token of the controller's HTTP API. */
+  readonly controllerApiTokenSecret: string;
   /** IoT thing name and MQTT client id of the controller. */
   readonly controllerThing: string;
   /** CloudWatch log group of the controller container. */
@@ -66,6 +68,7 @@ export function projectNames(project: string, environment: string): ProjectNames
     lambdaFunctionPattern: `${prefix}-*`,
     controllerRepository: `${prefix}/controller`,
     controllerSecret: `${prefix}/controller/iot-identity`,
+    controllerApiTokenSecret: `${prefix}/controller/api-token`,
     controllerThing: `${prefix}-controller`,
     controllerLogGroup: `/${project}/${environment}/controller`,
     logGroup: (purpose) => `/${project}/${environment}/${purpose}`,

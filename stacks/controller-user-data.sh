@@ -6,7 +6,6 @@ exec > >(tee -a /var/log/controller-bootstrap.log) 2>&1
 
 SWAP_MIB={{swap_mib}}
 REPOSITORY_URL="{{repository_url}}"
-IMAGE_TAG="{{image_tag}}"
 
 # 1. Swap before anything else: 512 MiB of RAM is too little for dnf and Docker together.
 if [ "$SWAP_MIB" -gt 0 ] && ! swapon --show=NAME --noheadings | grep -qx /swapfile; then
@@ -30,40 +29,24 @@ printf '{"credHelpers":{"%s":"ecr-login"}}\n' "${REPOSITORY_URL%%/*}" > /root/.d
 chmod 600 /root/.docker/config.json
 systemctl enable --now docker
 
-# 3. The controller's settings, and the image it runs. CD replaces the tag file on each deploy.
+# 3. The controller's settings. The container itself is started by controller/deploy/redeploy.sh,
+#    which the ec2 stack's null_resource runs over EC2 Instance Connect (pull, run, health check,
+#    rollback); it reads run.conf for how to run it.
 install -d -m 755 /etc/controller
 cat > /etc/controller/controller.env <<ENV
 AWS_REGION={{region}}
 SMART_HOME_ENV={{environment}}
 CONTROLLER_SECRET_ID={{secret_id}}
+CONTROLLER_API_TOKEN_SECRET_ID={{api_token_secret_id}}
+DEVICE_TABLE_NAME={{device_table}}
+TOPIC_ROOT={{topic_root}}
 PORT={{controller_port}}
 ENV
 chmod 600 /etc/controller/controller.env
-[ -s /etc/controller/image ] || echo "$REPOSITORY_URL:$IMAGE_TAG" > /etc/controller/image
-
-cat > /usr/local/bin/controller-run <<'RUN'
-#!/bin/bash
-# (Re)starts the controller container from the image named in /etc/controller/image.
-set -euo pipefail
-image="$(cat /etc/controller/image)"
-docker pull "$image"
-docker rm -f {{container_name}} >/dev/null 2>&1 || true
-docker run -d --name {{container_name}} \
-  --restart unless-stopped \
-  --env-file /etc/controller/controller.env \
-  -p {{controller_port}}:{{controller_port}} \
-  --read-only --tmpfs /tmp:rw,noexec,nosuid,size=16m \
-  --cap-drop ALL --security-opt no-new-privileges \
-  --memory 256m \
-  --log-driver awslogs \
-  --log-opt awslogs-region={{region}} \
-  --log-opt awslogs-group={{log_group}} \
-  --log-opt awslogs-stream="$(hostname)" \
-  "$image"
-RUN
-chmod 755 /usr/local/bin/controller-run
-
-# 4. Start it. Before CD has pushed a first image the pull fails; the host is still ready for CD.
-if ! /usr/local/bin/controller-run; then
-  echo "controller image $(cat /etc/controller/image) is not in ECR yet; CD will deploy one"
-fi
+cat > /etc/controller/run.conf <<CONF
+CONTAINER_NAME={{container_name}}
+CONTROLLER_PORT={{controller_port}}
+LOG_REGION={{region}}
+LOG_GROUP={{log_group}}
+CONF
+chmod 644 /etc/controller/run.conf

@@ -1,10 +1,16 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
+import { DataAwsSecretsmanagerRandomPassword } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
+import { ControllerRedeploy } from "../modules/controller-redeploy";
 import { ProjectStack } from "../modules/project-stack";
 import { renderTemplateFile } from "../modules/template";
 import type { EcrStack } from "./ecr";
@@ -15,6 +21,10 @@ import type { VpcStack } from "./vpc";
 export const CONTROLLER_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
 export const USER_DATA_TEMPLATE = join(__dirname, "controller-user-data.sh");
 export const CONTROLLER_CONTAINER_NAME = "controller";
+/** The Terraform variable CD sets (`TF_VAR_controller_image_tag=<git sha>`); the redeploy is keyed on it. */
+export const CONTROLLER_IMAGE_TAG_VARIABLE = "controller_image_tag";
+/** Length of the generated API token (letters and digits). */
+export const API_TOKEN_LENGTH = 48;
 
 export interface Ec2StackDependencies {
   readonly vpc: VpcStack;
@@ -34,6 +44,38 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
       name: this.names.controllerLogGroup,
       retentionInDays: config.logRetentionDays,
     });
+    const imageTag = new TerraformVariable(this, CONTROLLER_IMAGE_TAG_VARIABLE, {
+      type: "string",
+      default: config.controller.imageTag,
+      description: "Tag of the controller image in ECR to run (CD passes the git SHA); changing it redeploys the container",
+      validation: [
+        {
+          condition: `\${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.${CONTROLLER_IMAGE_TAG_VARIABLE})) && var.${CONTROLLER_IMAGE_TAG_VARIABLE} != "latest"}`,
+          errorMessage: "controller_image_tag must be a Docker tag (a version or git SHA), never latest",
+        },
+      ],
+    });
+    imageTag.overrideLogicalId(CONTROLLER_IMAGE_TAG_VARIABLE);
+    new NullProvider(this, "null");
+
+    // The controller API's bearer token: generated once by Secrets Manager, never changed by a
+    // later apply (ignore_changes); rotate it by putting a new value and restarting the container.
+    const apiTokenSecret = new SecretsmanagerSecret(this, "controller-api-token", {
+      name: this.names.controllerApiTokenSecret,
+      description: "Bearer token of the controller's HTTP API",
+      recoveryWindowInDays: 7,
+    });
+    const generatedToken = new DataAwsSecretsmanagerRandomPassword(this, "controller-api-token-value", {
+      passwordLength: API_TOKEN_LENGTH,
+      excludePunctuation: true,
+      includeSpace: false,
+    });
+    new SecretsmanagerSecretVersion(this, "controller-api-token-version", {
+      secretId: apiTokenSecret.id,
+      secretString: generatedToken.randomPassword,
+      lifecycle: { ignoreChanges: ["secret_string"] },
+    });
+
     const ami = new DataAwsSsmParameter(this, "al2023-arm64-ami", { name: CONTROLLER_AMI_PARAMETER });
 
     const instance = new Instance(this, "controller", {
@@ -60,10 +102,12 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
       userData: renderTemplateFile(USER_DATA_TEMPLATE, {
         swap_mib: config.controller.swapMiB,
         repository_url: ecr.controller_repository_url,
-        image_tag: config.controller.imageTag,
         region: config.region,
         environment: config.name,
         secret_id: this.names.controllerSecret,
+        api_token_secret_id: this.names.controllerApiTokenSecret,
+        device_table: this.names.deviceTable,
+        topic_root: this.names.topicRoot,
         controller_port: config.controller.port,
         container_name: CONTROLLER_CONTAINER_NAME,
         log_group: logs.name,
@@ -77,6 +121,12 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
     new EipAssociation(this, "controller-eip-association", {
       allocationId: vpc.controller_eip_allocation_id,
       instanceId: instance.id,
+    });
+    new ControllerRedeploy(this, "controller-redeploy", {
+      instanceId: instance.id,
+      repositoryUrl: ecr.controller_repository_url,
+      imageTag: imageTag.stringValue,
+      region: config.region,
     });
 
     this.exportOutputs({

@@ -85,6 +85,19 @@ export class RolesStack extends ProjectStack<"roles"> {
         resources: [account.arn("logs", `log-group:${names.controllerLogGroup}:*`)],
       },
     ]);
+    // Issue #12, the controller app: its HTTP API token, and the device table it lists devices from.
+    controller.allow("controller-api", [
+      {
+        sid: "ReadApiToken",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [account.arn("secretsmanager", `secret:${names.controllerApiTokenSecret}-??????`)],
+      },
+      {
+        sid: "ReadDeviceTable",
+        actions: ["dynamodb:GetItem", "dynamodb:Scan"],
+        resources: [account.arn("dynamodb", `table/${names.deviceTable}`)],
+      },
+    ]);
     // Session Manager: an audited shell and patching with no inbound port.
     controller.attachPolicy("ssm-core", account.managedPolicyArn("AmazonSSMManagedInstanceCore"));
     const instanceProfile = new IamInstanceProfile(this, "controller-instance-profile", {

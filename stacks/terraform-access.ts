@@ -242,6 +242,15 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
       write: crud("secretsmanager", ["secretsmanager:PutSecretValue", "secretsmanager:PutResourcePolicy"]),
       resources: [account.arn("secretsmanager", `secret:${p}/*`)],
     },
+    // Issue #12: the ec2 stack generates the controller API token (data aws_secretsmanager_random_password, read at plan).
+    // GetRandomPassword lists no resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+    {
+      sid: "GenerateApiToken",
+      read: ["secretsmanager:GetRandomPassword"],
+      write: [],
+      resources: ["*"],
+      unscopedBecause: "secretsmanager:GetRandomPassword acts on no resource and supports no resource-level permissions",
+    },
     {
       sid: "ApiGateway",
       read: ["apigateway:GET"],

@@ -47,6 +47,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   "iot:CreateKeysAndCertificate",
   "iot:UpdateEventConfigurations",
   "iot:SetV2LoggingOptions",
+  // No resource types in the Service Authorization Reference (list_awssecretsmanager.html).
+  "secretsmanager:GetRandomPassword",
   // Scoped by a lambda:FunctionArn condition instead.
   "lambda:CreateEventSourceMapping",
   "lambda:ListEventSourceMappings",

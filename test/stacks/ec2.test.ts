@@ -12,6 +12,9 @@ function asDelivered(userData: string): string {
     .replace(/%%\{/g, "%{");
 }
 
+/** Terraform variables of a synthesized stack (StackJson leaves them out). */
+const variables = (stack: object): Record<string, any> => (stack as { variable?: Record<string, any> }).variable ?? {};
+
 describe("ec2 stack: the controller host", () => {
   const ec2 = synthAll().ec2;
   const instance = onlyResource(ec2, "aws_instance");
@@ -76,13 +79,23 @@ describe("ec2 stack: the controller host", () => {
       expect(userData).toContain("systemctl enable --now docker");
     });
 
-    it("runs the configured controller image from ECR with a restart policy and the controller's settings", () => {
+    it("writes the controller's settings and how redeploy.sh runs it, all from contracts/names.ts and config", () => {
       expect(userData).toContain('REPOSITORY_URL="123456789012.dkr.ecr.eu-west-1.amazonaws.com/smarthome-dev/controller"');
-      expect(userData).toContain('IMAGE_TAG="bootstrap"');
-      expect(userData).toContain("--restart unless-stopped");
-      expect(userData).toContain("-p 8080:8080");
-      expect(userData).toContain("CONTROLLER_SECRET_ID=smarthome-dev/controller/iot-identity");
-      expect(userData).toContain("--log-opt awslogs-group=/smarthome/dev/controller");
+      for (const line of [
+        "CONTROLLER_SECRET_ID=smarthome-dev/controller/iot-identity",
+        "CONTROLLER_API_TOKEN_SECRET_ID=smarthome-dev/controller/api-token",
+        "DEVICE_TABLE_NAME=smarthome-dev-devices",
+        "TOPIC_ROOT=smarthome/dev",
+        "PORT=8080",
+        "CONTAINER_NAME=controller",
+        "CONTROLLER_PORT=8080",
+        "LOG_REGION=eu-west-1",
+        "LOG_GROUP=/smarthome/dev/controller",
+      ]) {
+        expect(userData).toContain(`\n${line}\n`);
+      }
+      // The container is started by redeploy.sh (the null_resource), not by user data.
+      expect(userData).not.toContain("docker run");
     });
 
     it("escapes shell ${…} so Terraform leaves it alone", () => {
@@ -96,12 +109,49 @@ describe("ec2 stack: the controller host", () => {
 
     it("follows the config", () => {
       const config = testConfig({ controller: { instanceType: "t4g.micro", imageTag: "v1.2.3", port: 9000, swapMiB: 512, rootVolumeGiB: 16 } });
-      const custom = onlyResource(synthAll(config).ec2, "aws_instance");
+      const customStack = synthAll(config).ec2;
+      const custom = onlyResource(customStack, "aws_instance");
       expect(custom.instance_type).toBe("t4g.micro");
       expect(custom.root_block_device.volume_size).toBe(16);
-      expect(custom.user_data).toContain('IMAGE_TAG="v1.2.3"');
-      expect(custom.user_data).toContain("-p 9000:9000");
+      expect(variables(customStack).controller_image_tag.default).toBe("v1.2.3");
+      expect(custom.user_data).toContain("\nCONTROLLER_PORT=9000\n");
       expect(custom.user_data).toContain("SWAP_MIB=512\n");
     });
+  });
+
+  describe("the redeploy null_resource (modules/controller-redeploy.ts)", () => {
+    const redeploys = Object.values(ec2.resource?.null_resource ?? {}) as any[];
+
+    it("is one null_resource keyed on the controller_image_tag variable and the instance", () => {
+      expect(redeploys).toHaveLength(1);
+      expect(variables(ec2).controller_image_tag).toMatchObject({ type: "string", default: "bootstrap" });
+      expect(redeploys[0].triggers).toEqual({
+        image: `${remote("ecr", "controller_repository_url")}:\${var.controller_image_tag}`,
+        instance_id: expect.stringMatching(/^\$\{aws_instance\.[^}]+\.id\}$/),
+      });
+    });
+
+    it("runs ssh-redeploy.sh with redeploy.sh, both shipped as stack assets, for ec2-user", () => {
+      const [provisioner] = redeploys[0].provisioner;
+      expect(redeploys[0].provisioner).toHaveLength(1);
+      expect(provisioner["local-exec"].command).toMatch(/^bash "assets\/.+\/ssh-redeploy\.sh"$/);
+      expect(provisioner["local-exec"].environment).toMatchObject({
+        IMAGE: `${remote("ecr", "controller_repository_url")}:\${var.controller_image_tag}`,
+        REDEPLOY_SCRIPT: expect.stringMatching(/^assets\/.+\/redeploy\.sh$/),
+        OS_USER: "ec2-user",
+        AWS_REGION: "eu-west-1",
+      });
+    });
+
+    it("refuses a tag that is not a Docker tag, or latest", () => {
+      const [validation] = variables(ec2).controller_image_tag.validation;
+      expect(validation.condition).toContain('var.controller_image_tag != "latest"');
+    });
+  });
+
+  it("generates the API token secret once (a later apply never changes it)", () => {
+    expect(onlyResource(ec2, "aws_secretsmanager_secret")).toMatchObject({ name: "smarthome-dev/controller/api-token", recovery_window_in_days: 7 });
+    expect(onlyResource(ec2, "aws_secretsmanager_secret_version").lifecycle).toEqual({ ignore_changes: ["secret_string"] });
+    expect(Object.values(ec2.data?.aws_secretsmanager_random_password ?? {})).toEqual([{ password_length: 48, exclude_punctuation: true, include_space: false }]);
   });
 });
