@@ -21,7 +21,7 @@ describe("npm run cost: what the stacks create", () => {
     expect(found.region).toBe("eu-west-1");
     expect(found.instances).toEqual([{ id: "controller", instanceType: "t4g.nano", cpuCredits: "standard", rootVolumeGb: 10, rootVolumeType: "gp3" }]);
     expect(found.publicIpv4Addresses).toBe(1);
-    expect(found.secrets).toBe(2); // controller identity, one claim-certificate batch
+    expect(found.secrets).toBe(3); // controller identity, controller API token, one claim-certificate batch
     expect(found.emailSubscriptions).toBe(1);
     // responses → CloudWatch Logs + DynamoDB; errors → SNS; lifecycle → presence Lambda
     expect(found.ruleActions).toEqual({ responses: 2, errors: 1, lifecycle: 1 });
@@ -50,14 +50,17 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     expect(line(report, "EC2", "controller")).toBeCloseTo(730 * 0.0042, 9); // $3.066
     expect(line(report, "EBS", "controller")).toBeCloseTo(10 * 0.08, 9);
     expect(line(report, "Public IPv4", "1 Elastic IP")).toBeCloseTo(730 * 0.005, 9); // $3.65
-    expect(line(report, "Secrets Manager", "2 secret")).toBeCloseTo(0.8, 9);
+    expect(line(report, "Secrets Manager", "3 secret")).toBeCloseTo(3 * 0.4, 9);
+    expect(line(report, "KMS", "1 customer managed key")).toBeCloseTo(1, 9); // the state key
+    // the state bucket and its access-log bucket, 0.05 GB each at $0.023 per GB-month
+    expect(line(report, "S3", "Terraform state (2 bucket")).toBeCloseTo(2 * 0.05 * 0.023, 9);
     expect(line(report, "ECR", "image storage")).toBeCloseTo((0.15 + 30 * 0.05) * 0.1, 9);
     // 10 disconnects a day: send, receive, delete; plus 5 idle pollers x 3 receives a minute
     expect(line(report, "SQS", "requests")).toBeCloseTo(((10 * 3 * days + 5 * 3 * 60 * 730) * 0.4) / 1e6, 9);
     // 20 lifecycle events + 10 delayed checks at 256 MB x 0.1 s, one daily check at 256 MB x 2 s
     expect(line(report, "Lambda", "compute")).toBeCloseTo((30 * 0.25 * 0.1 + 0.25 * 2) * days * 0.0000133334, 9);
-    expect(report.monthlyTotal).toBeCloseTo(8.8184, 3);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.8818, 3);
+    expect(report.monthlyTotal).toBeCloseTo(10.2195, 3);
+    expect(report.perDevicePerMonth).toBeCloseTo(1.0220, 3);
     expect(report.onboardingTotal).toBeCloseTo(0.00014, 4);
   });
 
@@ -65,8 +68,8 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     const report = estimateCost(inventory(), { devices: 1_000, messagesPerDevicePerDay: 4, commandsPerDay: 4_000 });
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((1_001 * 43_800 * 0.08) / 1e6, 9); // $3.5075
     expect(line(report, "IoT Core", "messages")).toBeCloseTo(((3 * 8_000 + 2 * 1_000) * days) / 1e6, 9); // $0.7908
-    expect(report.monthlyTotal).toBeCloseTo(13.4264, 3);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.013426, 5);
+    expect(report.monthlyTotal).toBeCloseTo(14.8275, 3);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.014828, 5);
     expect(report.onboardingTotal).toBeCloseTo(0.0140, 3);
   });
 
@@ -76,8 +79,8 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     expect(line(report, "DynamoDB", "writes")).toBeCloseTo(((400_000 * 0.99 + 200_000) * days * 0.625) / 1e6, 6); // $11.33
     expect(line(report, "CloudWatch Logs", "ingestion")).toBeCloseTo(5.764, 3);
     expect(line(report, "IoT Core", "messages")).toBeCloseTo(((3 * 800_000 + 2 * 100_000) * days) / 1e6, 6); // $79.08
-    expect(report.monthlyTotal).toBeCloseTo(474.2284, 2);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.004742, 5);
+    expect(report.monthlyTotal).toBeCloseTo(475.6295, 2);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.004756, 5);
     expect(report.onboardingTotal).toBeCloseTo(1.4025, 3);
   });
 
@@ -85,8 +88,8 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     const text = formatReport(estimateCost(inventory(), { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40 }));
     const services = ["IoT Core", "DynamoDB", "SNS", "SQS", "Lambda", "EC2", "Public IPv4", "EBS", "Secrets Manager", "ECR", "API Gateway", "CloudWatch Logs", "S3", "Fleet provisioning"];
     expect(services.filter((service) => !text.includes(service))).toEqual([]);
-    expect(text).toContain("Total per month           $8.82");
-    expect(text).toContain("Per device              $0.8818 a month");
+    expect(text).toContain("Total per month          $10.22");
+    expect(text).toContain("Per device                $1.02 a month");
     expect(text).toContain(`table ${priceTable.version}`);
   });
 });
