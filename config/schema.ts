@@ -47,6 +47,9 @@ const s3BucketName = z
   .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, "must be a valid S3 bucket name (lowercase letters, digits, dots, hyphens)")
   .refine((value) => !/\.\.|^\d+\.\d+\.\d+\.\d+$/.test(value), "must not contain '..' or look like an IP address");
 
+/** The image tag that means "no image pushed yet": the ec2 stack then starts no container. */
+export const BOOTSTRAP_IMAGE_TAG = "bootstrap";
+
 export const environmentSchema = z
   .object({
     /** Environment name; the `<env>` part of state keys and resource names. */
@@ -147,7 +150,7 @@ export const environmentSchema = z
           .string()
           .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker image tag")
           .refine((tag) => tag !== "latest", "tags are immutable in ECR; use a version or git SHA, never 'latest'")
-          .default("bootstrap"),
+          .default(BOOTSTRAP_IMAGE_TAG),
         /** TCP port the controller's HTTP API listens on. @default 8080 */
         port: z.number().int().min(1024).max(65535).default(8080),
         /** Root volume size in GiB (gp3, encrypted). @default 10 */

@@ -6,10 +6,11 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { TerraformVariable } from "cdktf";
+import { Fn, Op, TerraformVariable, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
+import { BOOTSTRAP_IMAGE_TAG } from "../config/schema";
 import { ControllerRedeploy } from "../modules/controller-redeploy";
 import { ProjectStack } from "../modules/project-stack";
 import { renderTemplateFile } from "../modules/template";
@@ -122,12 +123,16 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
       allocationId: vpc.controller_eip_allocation_id,
       instanceId: instance.id,
     });
-    new ControllerRedeploy(this, "controller-redeploy", {
+    const redeploy = new ControllerRedeploy(this, "controller-redeploy", {
       instanceId: instance.id,
       repositoryUrl: ecr.controller_repository_url,
       imageTag: imageTag.stringValue,
       region: config.region,
     });
+    // The first deploy of an environment runs before any image is pushed (and before the iot
+    // stack writes the controller's identity): with the bootstrap tag there is nothing to run, so
+    // the instance comes up without a container and cd.yml's first real tag starts it.
+    redeploy.resource.count = Token.asNumber(Fn.conditional(Op.eq(imageTag.stringValue, BOOTSTRAP_IMAGE_TAG), 0, 1));
 
     this.exportOutputs({
       controller_instance_id: instance.id,

@@ -131,6 +131,10 @@ describe("ec2 stack: the controller host", () => {
       });
     });
 
+    it("runs nothing while the tag is the bootstrap tag (first deploy, no image pushed yet)", () => {
+      expect(redeploys[0].count).toBe(`\${(var.controller_image_tag == "bootstrap") ? 0 : 1}`);
+    });
+
     it("runs ssh-redeploy.sh with redeploy.sh, both shipped as stack assets, for ec2-user", () => {
       const [provisioner] = redeploys[0].provisioner;
       expect(redeploys[0].provisioner).toHaveLength(1);
