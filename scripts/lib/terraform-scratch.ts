@@ -94,8 +94,12 @@ export interface TerraformResult {
   readonly seconds: number;
 }
 
-/** Runs terraform in a directory, with the providers' CLI configuration and no version check. */
-export function runTerraform(args: string[], cwd: string, env: Readonly<Record<string, string>>): Promise<TerraformResult> {
+/**
+ * Runs terraform in a directory, with the providers' CLI configuration and no version check. A
+ * command that outlives `timeoutSeconds` (a provider retrying an emulator's 500 for many minutes)
+ * is stopped and reported as failed.
+ */
+export function runTerraform(args: string[], cwd: string, env: Readonly<Record<string, string>>, timeoutSeconds = 300): Promise<TerraformResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TERRAFORM, args, {
@@ -107,7 +111,14 @@ export function runTerraform(args: string[], cwd: string, env: Readonly<Record<s
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\nterraform ${args[0]} timed out after ${timeoutSeconds} s and was stopped\n`;
+      child.kill("SIGTERM");
+    }, timeoutSeconds * 1000);
     child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? 1, stdout, stderr, seconds: (Date.now() - started) / 1000 });
+    });
   });
 }
