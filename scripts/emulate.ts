@@ -73,7 +73,8 @@ async function main(): Promise<number> {
       const listed = await runTerraform(["state", "list"], dir, env);
       const forget = listed.stdout.split("\n").filter((address) => Object.hasOwn(FORGOTTEN_BEFORE_DESTROY, address.split(".")[0] ?? ""));
       if (forget.length > 0) await step(id, `state rm ${forget.length} (gap)`, ["state", "rm", ...forget], dir, env);
-      const destroy = await step(id, "destroy", ["destroy", "-no-color", "-auto-approve", "-input=false"], dir, env);
+      // The re-plan just refreshed this state; refreshing again would only cost time.
+      const destroy = await step(id, "destroy", ["destroy", "-no-color", "-auto-approve", "-input=false", "-refresh=false"], dir, env);
       if (destroy.code !== 0) findings.push(`${id}: destroy failed`);
     }
   } finally {
