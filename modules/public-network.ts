@@ -1,5 +1,6 @@
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -48,10 +49,19 @@ export class PublicNetwork extends Construct {
       mapPublicIpOnLaunch: false,
       tags: { Name: `${props.name}-public` },
     });
+    // Routes are aws_route resources, as terraform-aws-modules/vpc does: an inline `route` block is
+    // an attribute-as-block that must list every attribute of the provider version in use (aws 6.48
+    // added odb_network_arn, so the inline form fails `terraform validate` there). The route table
+    // therefore has no inline routes; the provider forbids mixing the two forms
+    // (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/route_table).
     const routes = new RouteTable(this, "public-routes", {
       vpcId: this.vpc.id,
-      route: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }],
       tags: { Name: `${props.name}-public` },
+    });
+    new Route(this, "public-default-route", {
+      routeTableId: routes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: gateway.id,
     });
     new RouteTableAssociation(this, "public-subnet-routes", {
       subnetId: this.publicSubnet.id,

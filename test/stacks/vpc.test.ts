@@ -14,8 +14,16 @@ describe("vpc stack", () => {
 
   it("routes the public subnet to an internet gateway", () => {
     const gateway = Object.keys(resources(vpc, "aws_internet_gateway"))[0];
-    const routes = onlyResource(vpc, "aws_route_table");
-    expect(routes.route).toEqual([expect.objectContaining({ cidr_block: "0.0.0.0/0", gateway_id: `\${aws_internet_gateway.${gateway}.id}` })]);
+    const table = Object.keys(resources(vpc, "aws_route_table"))[0];
+    // No inline routes: they would conflict with aws_route and depend on the provider's attribute list.
+    expect(onlyResource(vpc, "aws_route_table").route).toBeUndefined();
+    expect(onlyResource(vpc, "aws_route")).toEqual(
+      expect.objectContaining({
+        route_table_id: `\${aws_route_table.${table}.id}`,
+        destination_cidr_block: "0.0.0.0/0",
+        gateway_id: `\${aws_internet_gateway.${gateway}.id}`,
+      }),
+    );
     const association = onlyResource(vpc, "aws_route_table_association");
     expect(association.subnet_id).toMatch(/^\$\{aws_subnet\..+\.id\}$/);
     expect(association.route_table_id).toMatch(/^\$\{aws_route_table\..+\.id\}$/);
