@@ -28,6 +28,6 @@ export class CommandLedger {
       if (this.outcomes.size <= this.limit) break;
       this.outcomes.delete(oldest);
     }
-    writeFileAtomically(this.file, JSON.stringify([...this.outcomes]));
+    writeFileAtomically(this.file, JSON.stringify([...this.outcomes]), 0o600, false); // not fsynced: see Outbox.save
   }
 }

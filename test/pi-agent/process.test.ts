@@ -5,7 +5,7 @@ import { projectNames } from "../../contracts/names";
 import { startLocalPlatform, type LocalPlatform } from "../../local/platform";
 import { bundleAgent } from "../../pi-agent/build";
 import { testConfig } from "../helpers/synth";
-import { startAgentProcess, type AgentProcess } from "./agent-process";
+import { startAgentProcess, type AgentProcess } from "../../pi-agent/sim/agent-process";
 import { agentConfigFor, command, controllerFor, registerSerials, until, type Controller } from "./fixtures";
 
 /**

@@ -6,7 +6,7 @@ import { projectNames } from "../../contracts/names";
 import { startLocalPlatform, type LocalPlatform } from "../../local/platform";
 import { buildRelease, type Release } from "../../pi-agent/build";
 import { defaultConfig } from "../helpers/synth";
-import { startAgentProcess, type AgentProcess } from "./agent-process";
+import { startAgentProcess, type AgentProcess } from "../../pi-agent/sim/agent-process";
 import { agentConfigFor, command, controllerFor, registerSerials, until, type Controller } from "./fixtures";
 
 /**

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { AgentConfig } from "../../pi-agent/config";
-import { until } from "./fixtures";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { AgentConfig } from "../config";
 
-/** The agent as its own OS process (a bundle run by a node binary), with its JSON log lines collected. */
+/** The agent as its own OS process (tests, sim and bench) (a bundle run by a node binary), with its JSON log lines collected. */
 export interface AgentProcess {
   readonly child: ChildProcess;
   readonly lines: Record<string, any>[];
@@ -15,6 +14,7 @@ export interface AgentProcess {
 
 export function startAgentProcess(command: string[], agentJs: string, config: AgentConfig, env: NodeJS.ProcessEnv = {}): AgentProcess {
   const configPath = join(config.stateDirectory, "..", "config.json");
+  mkdirSync(dirname(configPath), { recursive: true });
   writeFileSync(configPath, JSON.stringify(config));
   const [program, ...args] = command;
   const child = spawn(program!, [...args, agentJs, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
@@ -34,7 +34,11 @@ export function startAgentProcess(command: string[], agentJs: string, config: Ag
     lines,
     stderr,
     waitFor: async (message, timeoutMs = 30_000) => {
-      await until(() => lines.some((line) => line.message === message) || child.exitCode !== null, timeoutMs, `agent log "${message}"`);
+      const started = Date.now();
+      while (!lines.some((line) => line.message === message) && child.exitCode === null) {
+        if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for agent log "${message}"`);
+        await new Promise((resume) => setTimeout(resume, 20));
+      }
       const found = lines.find((line) => line.message === message);
       if (!found) throw new Error(`agent exited (${child.exitCode}) before "${message}": ${stderr.join("")} ${JSON.stringify(lines.slice(-5))}`);
       return found;
