@@ -7,14 +7,15 @@ import { startLocalPlatform } from "../local/platform";
 import { bundleAgent } from "../pi-agent/build";
 import { startAgentProcess } from "../pi-agent/sim/agent-process";
 import { agentConfigFor, command, controllerFor, registerSerials } from "../pi-agent/sim/fleet";
-import { currentRssMb, peakRssMb, runSim } from "../pi-agent/sim/run";
+import { execFileSync } from "node:child_process";
+import { currentRssMb, peakRssMb, type SimSummary } from "../pi-agent/sim/run";
 
 /**
  * `npm run bench:agent` (issue 10):
  * 1. steady RSS of one agent process (the bundled agent, x64) after 1,000 commands; baseline: the
  *    same process idle right after it subscribed, in the same run. Goal <= 64 MB.
- * 2. the fleet simulator with 50 devices: all provisioned, command round trip p99 <= 50 ms; baseline:
- *    the simulator with 1 device, in the same run.
+ * 2. the fleet simulator with 50 devices (its own process, as `npm run sim`): all provisioned,
+ *    command round trip p99 <= 50 ms; baseline: the simulator with 1 device, in the same run.
  */
 const COMMANDS = 1000;
 const SETTLE_MS = 3000;
@@ -54,14 +55,19 @@ async function steadyRss(): Promise<{ idleMb: number; steadyMb: number; peakMb: 
   }
 }
 
+/** `npm run sim -- --devices N --json` as its own process: the local platform loads the functions once per process. */
+function sim(devices: number): SimSummary {
+  const output = execFileSync(process.execPath, ["--import", "tsx", join(__dirname, "..", "pi-agent", "sim", "main.ts"), "--devices", String(devices), "--json"], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "ignore"] });
+  return JSON.parse(output.trim().split("\n").at(-1)!) as SimSummary;
+}
+
 async function main(): Promise<void> {
-  const environment = parseEnvironment({ ...environments.dev, accountId: "123456789012" });
   const rss = await steadyRss();
-  const baseline = await runSim({ devices: 1, environment, rounds: 100 });
-  const fleet = await runSim({ devices: 50, environment });
+  const baseline = sim(1);
+  const fleet = sim(50);
   const lines = [
     `agent RSS (x64, bundled): idle ${rss.idleMb.toFixed(1)} MB (baseline), after ${COMMANDS} commands ${rss.steadyMb.toFixed(1)} MB, peak ${rss.peakMb.toFixed(1)} MB; ${rss.commandsPerSecond.toFixed(0)} commands/s one at a time`,
-    `sim 1 device (baseline): round trip p50 ${baseline.roundTripMs.p50} ms, p99 ${baseline.roundTripMs.p99} ms over ${baseline.responses} commands`,
+    `sim 1 device (baseline): round trip p50 ${baseline.roundTripMs.p50} ms, p99 ${baseline.roundTripMs.p99} ms over ${baseline.responses} commands; peak ${baseline.peakAgentRssMb} MB per agent`,
     `sim 50 devices: ${fleet.provisioned}/${fleet.devices} provisioned in ${(fleet.provisioningMs / 1000).toFixed(1)} s, round trip p50 ${fleet.roundTripMs.p50} ms, p99 ${fleet.roundTripMs.p99} ms, max ${fleet.roundTripMs.max} ms over ${fleet.responses} commands; peak ${fleet.peakAgentRssMb} MB per agent, ${fleet.peakFleetRssMb} MB all agents`,
   ];
   const goals: [string, boolean][] = [

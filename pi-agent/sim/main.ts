@@ -19,9 +19,12 @@ function parseArguments(argv: string[]): { devices: number; json: boolean } {
 
 async function main(): Promise<void> {
   const { devices, json } = parseArguments(process.argv.slice(2));
+  // --json: stdout carries the summary line only; the platform's own logs go to stderr.
+  const writeSummary = process.stdout.write.bind(process.stdout);
+  if (json) process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   const summary = await runSim({ devices, environment: loadEnvironment() });
   if (json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    writeSummary(`${JSON.stringify(summary)}\n`);
   } else {
     console.log(`devices               ${summary.devices}`);
     console.log(`provisioned           ${summary.provisioned} (failures ${summary.failures})`);
