@@ -1,4 +1,4 @@
-import { mqtt } from "aws-iot-device-sdk-v2";
+import { QoS, type MqttClientConnection } from "aws-crt/dist/native/mqtt";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { deviceTopics } from "../contracts/topics";
@@ -13,7 +13,6 @@ import { CommandLedger } from "./ledger";
 import { createLogger, errorText, type Logger } from "./log";
 import { mqttConnection } from "./mqtt";
 import { Outbox } from "./outbox";
-import { provisionOnce, ProvisioningRejected } from "./provisioning";
 import { deviceSerial } from "./serial";
 
 export interface AgentOptions {
@@ -38,7 +37,7 @@ export class Agent {
   private readonly logger: Logger;
   private readonly store: IdentityStore;
   private readonly stopSignal = new AbortController();
-  private connection?: mqtt.MqttClientConnection;
+  private connection?: MqttClientConnection;
   private dispatcher?: Dispatcher;
   private outbox?: Outbox;
   private draining?: Promise<void>;
@@ -108,7 +107,7 @@ export class Agent {
     connection.on("resume", (returnCode, sessionPresent) => {
       logger.info("connection resumed", { returnCode, sessionPresent, queued: this.queuedMessages });
       this.connected = true;
-      const resubscribe = sessionPresent ? Promise.resolve() : connection.subscribe(commandsTopic, mqtt.QoS.AtLeastOnce).then(() => undefined);
+      const resubscribe = sessionPresent ? Promise.resolve() : connection.subscribe(commandsTopic, QoS.AtLeastOnce).then(() => undefined);
       void resubscribe.then(() => this.drain(topics)).catch((error) => logger.error("resubscribe failed", { error: errorText(error) }));
     });
 
@@ -124,8 +123,8 @@ export class Agent {
       }
     }
     if (this.stopSignal.signal.aborted) return;
-    const granted = await connection.subscribe(commandsTopic, mqtt.QoS.AtLeastOnce);
-    if (granted.qos !== mqtt.QoS.AtLeastOnce) throw new Error(`subscription to ${commandsTopic} refused (granted QoS ${granted.qos})`);
+    const granted = await connection.subscribe(commandsTopic, QoS.AtLeastOnce);
+    if (granted.qos !== QoS.AtLeastOnce) throw new Error(`subscription to ${commandsTopic} refused (granted QoS ${granted.qos})`);
     this.connected = true;
     logger.info("subscribed to commands", { topic: commandsTopic });
     this.drain(topics);
@@ -150,7 +149,7 @@ export class Agent {
       await Promise.resolve(); // run after `draining` is set, so a second call never starts a second loop
       try {
         for (let head = this.outbox!.head(); head && this.connected; head = this.outbox!.head()) {
-          await this.connection!.publish(topics[head.kind](thingName), JSON.stringify(head.payload), mqtt.QoS.AtLeastOnce);
+          await this.connection!.publish(topics[head.kind](thingName), JSON.stringify(head.payload), QoS.AtLeastOnce);
           this.outbox!.shift();
         }
       } catch (error) {
@@ -170,6 +169,7 @@ export class Agent {
     }
     const claim = { certificatePem: readFileSync(certificatePath, "utf8"), privateKeyPem: readFileSync(privateKeyPath, "utf8") };
     const logger = this.logger.child({ serial });
+    const { provisionOnce, ProvisioningRejected } = await import("./provisioning");
     for (let attempt = 0; !this.stopSignal.signal.aborted; attempt += 1) {
       try {
         logger.info("provisioning by claim", { attempt });

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { AGENT_ENVIRONMENT, AGENT_NODE_FLAGS } from "./runtime";
 
 /**
  * The agent's release for 64-bit Raspberry Pi OS: `npm run build:agent` writes
@@ -72,7 +73,7 @@ export async function buildRelease(outDirectory = join(repoRoot, "dist")): Promi
     copyFileSync(join(staging, "package", "bin", "node"), join(root, "bin", "node"));
     chmodSync(join(root, "bin", "node"), 0o755);
     mkdirSync(join(root, "systemd"));
-    copyFileSync(join(__dirname, "release", "smart-home-agent.service"), join(root, "systemd", "smart-home-agent.service"));
+    writeFileSync(join(root, "systemd", "smart-home-agent.service"), renderUnit(readFileSync(join(__dirname, "release", "smart-home-agent.service"), "utf8")));
     copyFileSync(join(__dirname, "release", "install.sh"), join(root, "install.sh"));
     chmodSync(join(root, "install.sh"), 0o755);
     copyFileSync(join(__dirname, "release", "config.example.json"), join(root, "config.example.json"));
@@ -87,6 +88,14 @@ export async function buildRelease(outDirectory = join(repoRoot, "dist")): Promi
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** The unit with the runtime's flags and environment (pi-agent/runtime.ts). */
+export function renderUnit(template: string): string {
+  const environment = Object.entries(AGENT_ENVIRONMENT).map(([name, value]) => `Environment=${name}=${value}`).join("\n");
+  const rendered = template.replace("@NODE_FLAGS@ /opt", `${AGENT_NODE_FLAGS.join(" ")} /opt`).replace("\n@ENVIRONMENT@\n", `\n${environment}\n`);
+  if (/@[A-Z_]+@ ?\//.test(rendered) || rendered.includes("\n@ENVIRONMENT@")) throw new Error("smart-home-agent.service has a placeholder build.ts does not fill");
+  return rendered;
 }
 
 function listFiles(directory: string): string[] {

@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { iotidentity, mqtt } from "aws-iot-device-sdk-v2";
+import { QoS } from "aws-crt/dist/native/mqtt";
+import { IotIdentityClient } from "aws-iot-device-sdk-v2/dist/iotidentity/iotidentityclient";
+import type * as model from "aws-iot-device-sdk-v2/dist/iotidentity/model";
 import { webcrypto } from "node:crypto";
 import { projectNames } from "../contracts/names";
 import type { AgentConfig } from "./config";
@@ -12,14 +14,15 @@ import { mqttConnection } from "./mqtt";
  * Fleet provisioning by claim (https://docs.aws.amazon.com/iot/latest/developerguide/fleet-provision-api.html):
  * with the batch claim certificate, CreateCertificateFromCsr (the key is made here and never sent),
  * then RegisterThing with the serial. The answer names the thing; the template's DeviceConfiguration
- * carries the topic root.
+ * carries the topic root. The agent loads this module only when it has no identity yet (first boot):
+ * the X.509 library costs ~6 MB of RSS.
  */
 
 /** IoT Core refused a request: `{statusCode, errorCode, errorMessage}` on `.../rejected`. */
 export class ProvisioningRejected extends Error {
   constructor(
     readonly step: "CreateCertificateFromCsr" | "RegisterThing",
-    readonly response: iotidentity.model.ErrorResponse,
+    readonly response: model.ErrorResponse,
   ) {
     super(`${step} rejected: ${response.statusCode} ${response.errorCode}: ${response.errorMessage}`);
   }
@@ -44,7 +47,7 @@ export async function newCsr(): Promise<{ csrPem: string; privateKeyPem: string 
 
 function ask<T>(
   step: ProvisioningRejected["step"],
-  subscribe: (accepted: (error?: unknown, response?: T) => void, rejected: (error?: unknown, response?: iotidentity.model.ErrorResponse) => void) => Promise<unknown>,
+  subscribe: (accepted: (error?: unknown, response?: T) => void, rejected: (error?: unknown, response?: model.ErrorResponse) => void) => Promise<unknown>,
   publish: () => Promise<unknown>,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -72,11 +75,11 @@ export async function provisionOnce(config: AgentConfig, store: IdentityStore, s
   const templateName = names.provisioningTemplate;
   const connection = mqttConnection(config, claim, { clientId: `${names.provisioningClientPrefix}${serial.toLowerCase()}`, cleanSession: true });
   await connection.connect();
-  const identity = new iotidentity.IotIdentityClient(connection);
-  const qos = mqtt.QoS.AtLeastOnce;
+  const identity = new IotIdentityClient(connection);
+  const qos = QoS.AtLeastOnce;
   try {
     const register = (pending: PendingCertificate) =>
-      ask<iotidentity.model.RegisterThingResponse>(
+      ask<model.RegisterThingResponse>(
         "RegisterThing",
         async (accepted, rejected) => {
           await identity.subscribeToRegisterThingAccepted({ templateName }, qos, accepted);
@@ -86,7 +89,7 @@ export async function provisionOnce(config: AgentConfig, store: IdentityStore, s
       );
     const createCertificate = async (): Promise<PendingCertificate> => {
       const csr = await newCsr();
-      const created = await ask<iotidentity.model.CreateCertificateFromCsrResponse>(
+      const created = await ask<model.CreateCertificateFromCsrResponse>(
         "CreateCertificateFromCsr",
         async (accepted, rejected) => {
           await identity.subscribeToCreateCertificateFromCsrAccepted({}, qos, accepted);
@@ -103,7 +106,7 @@ export async function provisionOnce(config: AgentConfig, store: IdentityStore, s
     let pending = store.loadPending();
     if (pending) logger.info("resuming registration of the certificate from an earlier attempt", { createdAt: pending.createdAt });
     else pending = await createCertificate();
-    let registered: iotidentity.model.RegisterThingResponse;
+    let registered: model.RegisterThingResponse;
     try {
       registered = await register(pending);
     } catch (error) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { AgentConfig } from "../config";
+import { AGENT_ENVIRONMENT, AGENT_NODE_FLAGS } from "../runtime";
 
 /** The agent as its own OS process (tests, sim and bench) (a bundle run by a node binary), with its JSON log lines collected. */
 export interface AgentProcess {
@@ -16,8 +17,9 @@ export function startAgentProcess(command: string[], agentJs: string, config: Ag
   const configPath = join(config.stateDirectory, "..", "config.json");
   mkdirSync(dirname(configPath), { recursive: true });
   writeFileSync(configPath, JSON.stringify(config));
+  // `command` runs node (e.g. [process.execPath] or [qemu, node]); flags and environment as the unit's.
   const [program, ...args] = command;
-  const child = spawn(program!, [...args, agentJs, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const child = spawn(program!, [...args, ...AGENT_NODE_FLAGS, agentJs, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...AGENT_ENVIRONMENT, ...env } });
   const lines: Record<string, any>[] = [];
   const stderr: string[] = [];
   let partial = "";
