@@ -60,6 +60,9 @@ export type AgentConfigInput = z.input<typeof agentConfigSchema>;
 
 export class ConfigError extends Error {}
 
+// zod/mini ships without messages ("Invalid input"); a person fixing a config on a Pi needs them.
+z.config(z.locales.en());
+
 /** Parses a config object; throws a ConfigError whose message is one line naming every problem. */
 export function parseAgentConfig(input: unknown, source = "config"): AgentConfig {
   const parsed = agentConfigSchema.safeParse(input);

@@ -65,7 +65,7 @@ describe("pi agent: commands", () => {
     await controller.send(thingName, command("c-set", "set-output", { output: "relay-1", on: true }));
     await controller.send(thingName, command("c-state", "get-state"));
     await until(() => answersTo(thingName, "c-state").length === 1);
-    expect(answersTo(thingName, "c-ping")).toEqual([{ kind: "responses", thingName, payload: { commandId: "c-ping", result: { pong: true, uptimeSeconds: expect.any(Number) }, completedAt: expect.any(String) } }]);
+    expect(answersTo(thingName, "c-ping")).toEqual([{ kind: "responses", thingName, at: expect.any(Number), payload: { commandId: "c-ping", result: { pong: true, uptimeSeconds: expect.any(Number) }, completedAt: expect.any(String) } }]);
     expect(answersTo(thingName, "c-set")[0]!.payload.result).toEqual({ output: "relay-1", on: true });
     expect(gpio.lines.get(17)).toBe(true);
     expect(answersTo(thingName, "c-state")[0]!.payload.result).toEqual({ thingName, agentVersion: "dev", uptimeSeconds: expect.any(Number), outputs: { "relay-1": true }, queuedMessages: expect.any(Number) });
