@@ -82,7 +82,7 @@ export class Agent {
     this.dispatcher = new Dispatcher({
       thingName: identity.thingName,
       handlers: [...builtIns, ...(this.options.handlers ?? [])],
-      ledger: new CommandLedger(join(this.config.stateDirectory, "command-ledger.json"), this.config.ledgerLimit),
+      ledger: new CommandLedger(join(this.config.stateDirectory, "command-ledger.jsonl"), this.config.ledgerLimit),
       timeoutMs: this.config.commandTimeoutMs,
       logger,
       emit: (outcome) => {
