@@ -61,9 +61,17 @@ export interface Release {
   readonly files: { path: string; bytes: number }[];
 }
 
-export async function buildRelease(outDirectory = join(repoRoot, "dist")): Promise<Release> {
+/** The release's name for this checkout's version: `smart-home-agent-<version>-linux-arm64`. */
+export function releaseName(): { version: string; name: string } {
   const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
-  const name = `smart-home-agent-${version}-linux-arm64`;
+  return { version, name: `smart-home-agent-${version}-linux-arm64` };
+}
+
+/** Where `npm run build:agent` writes this checkout's release. */
+export const defaultReleaseTarball = (): string => join(repoRoot, "dist", `${releaseName().name}.tar.gz`);
+
+export async function buildRelease(outDirectory = join(repoRoot, "dist")): Promise<Release> {
+  const { version, name } = releaseName();
   const staging = mkdtempSync(join(tmpdir(), "agent-release-"));
   const root = join(staging, name);
   try {

@@ -1,12 +1,14 @@
 /**
- * npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --agent-release <tarball>
- *                     --out <file.img> [--claim-from secret|<folder>] [--endpoint <host[:port]>]
+ * npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --out <file.img>
+ *                     [--agent-release <tarball>, default: what npm run build:agent wrote] [--claim-from secret|<folder>] [--endpoint <host[:port]>]
  *                     [--wifi-ssid <ssid> (--wifi-passphrase-file <file> | PI_IMAGE_WIFI_PASSPHRASE)]
  *
  * A flashable Raspberry Pi OS image for one claim batch of SMART_HOME_ENV (default dev); see
  * docs/field-install.md. Without root and without mounting: the boot partition is written with mtools.
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { defaultReleaseTarball } from "../../pi-agent/build";
 import { loadEnvironment } from "../../config";
 import { ClaimError, loadClaimBundle } from "./claim-bundle";
 import { buildImage, ImageError } from "./build-image";
@@ -14,7 +16,8 @@ import { CloudInitError } from "./cloud-init";
 import { PartitionError } from "./partition-table";
 import { readWifiNetwork, WifiError, WIFI_PASSPHRASE_VARIABLE } from "./wifi";
 
-const USAGE = `usage: npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --agent-release <tarball> --out <file.img>
+const USAGE = `usage: npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --out <file.img>
+         [--agent-release <tarball>] (default: dist/, written by npm run build:agent)
          [--claim-from secret|<local platform folder>] [--endpoint <host[:port]> (with a folder)]
          [--wifi-ssid <ssid> with --wifi-passphrase-file <file> or ${WIFI_PASSPHRASE_VARIABLE}]`;
 
@@ -43,16 +46,20 @@ export async function main(args: readonly string[], environment: NodeJS.ProcessE
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const missing = (["image", "batch", "agent-release", "out"] as const).filter((name) => !values[name]);
+  const missing = (["image", "batch", "out"] as const).filter((name) => !values[name]);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((name) => `--${name}`).join(", ")}`);
 
+  const agentRelease = values["agent-release"] ?? defaultReleaseTarball();
+  if (!values["agent-release"] && !existsSync(agentRelease)) {
+    throw new UsageError(`no agent release at ${agentRelease}: run npm run build:agent first, or pass --agent-release <tarball>`);
+  }
   const wifi = readWifiNetwork({ ssid: values["wifi-ssid"], passphraseFile: values["wifi-passphrase-file"], environment });
   const config = loadEnvironment(environment.SMART_HOME_ENV || undefined);
   const claim = await loadClaimBundle({ from: values["claim-from"]!, batch: values.batch!, config, endpoint: values.endpoint });
   const result = buildImage({
     image: values.image!,
     out: values.out!,
-    agentRelease: values["agent-release"]!,
+    agentRelease,
     claim,
     project: config.project,
     environment: config.name,
