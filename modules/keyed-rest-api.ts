@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ApiGatewayApiKey } from "@cdktf/provider-aws/lib/api-gateway-api-key";
 import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
@@ -92,7 +93,10 @@ export class KeyedRestApi extends Construct {
     };
 
     const routeConstructs: Construct[] = [];
-    // What a deployment snapshots, as Terraform sees it: a change to any of it needs a new deployment.
+    // What a deployment snapshots: a change to any of it needs a new deployment. Hashed from the
+    // configuration at synth, never from attributes the provider reads back: a computed or normalized value
+    // (an unset timeout that comes back as 29000, unset parameters that come back as {}) would
+    // change the hash on every refresh, a perpetual redeploy (found by npm run emulate).
     const deployedSettings: Record<string, unknown>[] = [];
     for (const route of props.routes) {
       const key = `${route.method}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
@@ -105,38 +109,30 @@ export class KeyedRestApi extends Construct {
             schema: JSON.stringify(route.bodySchema.schema),
           })
         : undefined;
+      const methodSettings = { httpMethod: route.method, authorization: "NONE", apiKeyRequired: true, requestParameters: parameters };
       const method = new ApiGatewayMethod(this, `method-${key}`, {
         restApiId: this.api.id,
         resourceId: resourceFor(route.path),
-        httpMethod: route.method,
-        authorization: "NONE",
-        apiKeyRequired: true,
-        requestParameters: parameters,
+        ...methodSettings,
         requestValidatorId: model ? validateBody.id : validateParameters.id,
         requestModels: model ? { "application/json": model.name } : undefined,
       });
+      const integrationSettings = { type: "AWS_PROXY", integrationHttpMethod: "POST" };
       const integration = new ApiGatewayIntegration(this, `integration-${key}`, {
         restApiId: this.api.id,
         resourceId: method.resourceId,
         httpMethod: method.httpMethod,
-        type: "AWS_PROXY",
-        integrationHttpMethod: "POST",
+        ...integrationSettings,
         uri: props.handler.function.invokeArn,
         // No passthroughBehavior: it only applies to mapping templates, which a proxy integration has none of.
       });
       routeConstructs.push(method, integration, ...(model ? [model] : []));
       deployedSettings.push({
         route: `${route.method} ${route.path}`,
-        authorization: method.authorization,
-        apiKeyRequired: method.apiKeyRequired,
-        requestParameters: method.requestParameters,
-        requestValidatorId: method.requestValidatorId,
-        requestModels: method.requestModels,
-        ...(model ? { modelSchema: model.schema } : {}),
-        integrationType: integration.type,
-        integrationHttpMethod: integration.integrationHttpMethod,
-        integrationUri: integration.uri,
-        integrationTimeoutMs: integration.timeoutMilliseconds,
+        ...methodSettings,
+        validator: model ? "body" : "parameters",
+        ...(route.bodySchema ? { model: route.bodySchema } : {}),
+        integration: integrationSettings,
       });
     }
 
@@ -146,19 +142,9 @@ export class KeyedRestApi extends Construct {
         ["BAD_REQUEST_PARAMETERS", "missing request parameters: $context.error.validationErrorString"],
       ] as const
     ).map(([responseType, reason]) => {
-      const response = new ApiGatewayGatewayResponse(this, `response-${responseType}`, {
-        restApiId: this.api.id,
-        responseType,
-        statusCode: "400",
-        responseTemplates: { "application/json": `{"message":"${reason}"}` },
-      });
-      deployedSettings.push({
-        responseType: response.responseType,
-        statusCode: response.statusCode,
-        responseTemplates: response.responseTemplates,
-        responseParameters: response.responseParameters,
-      });
-      return response;
+      const responseSettings = { responseType, statusCode: "400", responseTemplates: { "application/json": `{"message":"${reason}"}` } };
+      deployedSettings.push(responseSettings);
+      return new ApiGatewayGatewayResponse(this, `response-${responseType}`, { restApiId: this.api.id, ...responseSettings });
     });
 
     // A deployment is a snapshot of the API: it must come after every method, integration and
@@ -167,7 +153,18 @@ export class KeyedRestApi extends Construct {
     // aws_api_gateway_deployment docs: "triggers" with a hash of the resources it depends on).
     const deployment = new ApiGatewayDeployment(this, "deployment", {
       restApiId: this.api.id,
-      triggers: { redeployment: Fn.sha1(Fn.jsonencode(deployedSettings)) },
+      // The plain settings are hashed here; what only exists in AWS (the function, the validators)
+      // joins by reference, whose values never change once created.
+      triggers: {
+        redeployment: Fn.sha1(
+          Fn.jsonencode([
+            createHash("sha1").update(JSON.stringify(deployedSettings)).digest("hex"),
+            props.handler.function.invokeArn,
+            validateBody.id,
+            validateParameters.id,
+          ]),
+        ),
+      },
       // The stage switches to the new deployment before the old one goes.
       lifecycle: { createBeforeDestroy: true },
       dependsOn: [...routeConstructs, ...gatewayResponses] as never[],
