@@ -2,7 +2,6 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsIotEndpoint } from "@cdktf/provider-aws/lib/data-aws-iot-endpoint";
-import { IotTopicRule, type IotTopicRuleErrorAction } from "@cdktf/provider-aws/lib/iot-topic-rule";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { Construct } from "constructs";
@@ -10,7 +9,7 @@ import type { EnvironmentConfig } from "../config";
 import { DEVICE_TABLE_KEY } from "../contracts/device-table";
 import type { AlertFormatterEnvironment, DailyCheckEnvironment, DevicePresenceEnvironment } from "../contracts/function-environments";
 import { controllerPolicyDocument, devicePolicyDocument } from "../contracts/iot-policies";
-import { anyDeviceTopicFilter, LIFECYCLE_TOPIC_FILTER, thingNameTopicLevel } from "../contracts/topics";
+import { deviceTopicRules, TOPIC_RULE_LOG_GROUPS, type TopicRules, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { AlertsTopic } from "../modules/alerts-topic";
 import { AwsAccount } from "../modules/aws-account";
 import { DelayQueue } from "../modules/delay-queue";
@@ -20,16 +19,23 @@ import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectStack } from "../modules/project-stack";
 import { ProjectTable } from "../modules/project-table";
 import { functionEntry } from "./functions";
+import { TopicRuleResources } from "./topic-rules";
 import type { RolesStack } from "./roles";
 
-const IOT_SQL_VERSION = "2016-03-23";
+export interface IotStackOptions {
+  /** The topic rules; give the `roles` stack the same definition. @default deviceTopicRules */
+  readonly topicRules?: TopicRulesDefinition;
+}
 
 /**
  * AWS IoT Core for the controller and the devices: policies, the controller's identity, topic rules,
  * alerts, and offline detection from lifecycle events.
  */
 export class IotStack extends ProjectStack<"iot"> {
-  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { roles: RolesStack }) {
+  /** The topic rules this stack deploys, as data (the local rules engine runs the same). */
+  readonly topicRules: TopicRules;
+
+  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { roles: RolesStack }, options: IotStackOptions = {}) {
     super(scope, "iot", { config });
     const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
@@ -146,65 +152,29 @@ export class IotStack extends ProjectStack<"iot"> {
     new CloudwatchEventTarget(this, "daily-check-target", { rule: daily.name, arn: dailyCheck.functionArn });
     dailyCheck.grantInvoke("schedule", { principal: "events.amazonaws.com", sourceArn: daily.arn, sourceAccount: account.accountId });
 
-    // --- Topic rules ------------------------------------------------------------------------------
+    // --- Topic rules ---------------------------------------------------------------------------
     const ruleErrors = new CloudwatchLogGroup(this, "rule-error-logs", {
-      name: names.logGroup("iot/rule-errors"),
+      name: names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors),
       retentionInDays: config.logRetentionDays,
     });
     const responseLogs = new CloudwatchLogGroup(this, "response-logs", {
-      name: names.logGroup("iot/responses"),
+      name: names.logGroup(TOPIC_RULE_LOG_GROUPS.responses),
       retentionInDays: config.logRetentionDays,
     });
-    const errorAction: IotTopicRuleErrorAction = {
-      cloudwatchLogs: { logGroupName: ruleErrors.name, roleArn: roles.iot_rules_role_arn },
-    };
-    const thingLevel = thingNameTopicLevel(names.topicRoot);
-
-    new IotTopicRule(this, "device-errors-rule", {
-      name: names.iotRule("device_errors_to_alerts"),
-      description: "Device errors to the alerts topic (e-mail, Slack)",
-      enabled: true,
-      sqlVersion: IOT_SQL_VERSION,
-      sql: `SELECT *, topic(${thingLevel}) AS thingName FROM '${anyDeviceTopicFilter(names.topicRoot, "errors")}'`,
-      // RAW: the subscribers (e-mail, the Slack formatter) take the device-error JSON as it is. "JSON"
-      // would make SNS demand a top-level "default" key and refuse every publish (IoT API reference,
-      // SnsAction.messageFormat; SNS Publish, MessageStructure).
-      sns: [{ targetArn: alerts.topicArn, roleArn: roles.iot_alerts_role_arn, messageFormat: "RAW" }],
-      errorAction,
+    this.topicRules = (options.topicRules ?? deviceTopicRules)(names);
+    const rules = new TopicRuleResources(this, {
+      topicRules: this.topicRules,
+      roleArns: { "iot-alerts": roles.iot_alerts_role_arn, "iot-rules": roles.iot_rules_role_arn },
+      // What this stack owns is referred to, so Terraform orders the rules after it; other names as they are.
+      owned: {
+        topics: { [names.alertsTopic]: alerts.topicArn },
+        tables: { [names.deviceTable]: devices.tableName },
+        logGroups: { [names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors)]: ruleErrors.name, [names.logGroup(TOPIC_RULE_LOG_GROUPS.responses)]: responseLogs.name },
+        functions: { [names.lambdaFunction("device-presence")]: presence.functionArn },
+      },
+      arn: (service, resource) => account.arn(service, resource),
     });
-    new IotTopicRule(this, "device-responses-rule", {
-      name: names.iotRule("device_responses"),
-      description: "Device responses to CloudWatch Logs and the device table (last response)",
-      enabled: true,
-      sqlVersion: IOT_SQL_VERSION,
-      sql: `SELECT *, topic(${thingLevel}) AS thingName, timestamp() AS receivedAt FROM '${anyDeviceTopicFilter(names.topicRoot, "responses")}'`,
-      cloudwatchLogs: [{ logGroupName: responseLogs.name, roleArn: roles.iot_rules_role_arn }],
-      dynamodb: [
-        {
-          tableName: devices.tableName,
-          hashKeyField: DEVICE_TABLE_KEY,
-          hashKeyType: "STRING",
-          // An IoT substitution template, escaped from Terraform's own interpolation.
-          hashKeyValue: `$\${topic(${thingLevel})}`,
-          operation: "UPDATE",
-          payloadField: "lastResponse",
-          roleArn: roles.iot_rules_role_arn,
-        },
-      ],
-      errorAction,
-    });
-    const presenceRule = new IotTopicRule(this, "presence-events-rule", {
-      name: names.iotRule("presence_events"),
-      description: "Lifecycle events of project clients to the presence function",
-      enabled: true,
-      sqlVersion: IOT_SQL_VERSION,
-      // Only project clients: claim certificates connect with other client ids while provisioning.
-      // Only connects and disconnects: the same filter also receives connect_failed events
-      // (docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html), which never change presence.
-      sql: `SELECT * FROM '${LIFECYCLE_TOPIC_FILTER}' WHERE startswith(clientId, '${names.prefix}-') AND (eventType = 'connected' OR eventType = 'disconnected')`,
-      lambda: [{ functionArn: presence.functionArn }],
-      errorAction,
-    });
+    const presenceRule = rules.ruleInvoking(names.lambdaFunction("device-presence"));
     presence.grantInvoke("lifecycle-rule", { principal: "iot.amazonaws.com", sourceArn: presenceRule.arn, sourceAccount: account.accountId });
 
     this.exportOutputs({
