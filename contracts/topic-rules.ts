@@ -23,7 +23,7 @@ interface RoleAction {
 
 export type TopicRuleAction =
   /** RAW publishes the selected JSON as it is; IoT's default is RAW. */
-  | (RoleAction & { readonly kind: "sns"; readonly topicName: string; readonly messageFormat: "RAW" | "JSON" })
+  | (RoleAction & { readonly kind: "sns"; readonly topicName: string; /** @default "RAW", as IoT */ readonly messageFormat?: "RAW" | "JSON" })
   | (RoleAction & {
       readonly kind: "dynamodb";
       readonly tableName: string;

@@ -1,9 +1,10 @@
 import { CreateTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement } from "@aws-sdk/client-dynamodb";
+import { environments } from "../config";
 import type { StackJson } from "./synthesized";
 
 /** Creates, in a local DynamoDB, every table a synthesized stack defines, with its key schema. */
-export async function createTablesFromStack(stack: StackJson, endpoint: string): Promise<string[]> {
-  const client = new DynamoDBClient({ endpoint, region: "eu-west-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+export async function createTablesFromStack(stack: StackJson, endpoint: string, region = environments.dev!.region): Promise<string[]> {
+  const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   const names: string[] = [];
   for (const table of Object.values(stack.resource?.aws_dynamodb_table ?? {})) {
     const keySchema: KeySchemaElement[] = [{ AttributeName: table.hash_key, KeyType: "HASH" }];
