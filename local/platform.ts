@@ -6,7 +6,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
-import type { IotPolicyDocument } from "../contracts/iot-policies";
+import type { IotPolicyDescription } from "../contracts/iot-policies";
 import type { ProjectNames } from "../contracts/names";
 import type { TopicRuleSpec } from "../contracts/topic-rules";
 import type { StackId } from "../contracts/stack-outputs";
@@ -73,8 +73,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
   await createTables(json, services, account.region);
   const authority = await openCertificateAuthority(join(options.stateDirectory, "ca"));
-  loadIotPolicies(json, registry, resolve);
-  const { controller, claims } = await createIdentities(config, names, authority, registry, options.stateDirectory);
+  const policies = { controller: stacks.iot.policies.controller, claim: stacks["iot-fleet"].claimPolicy };
+  loadIotPolicies([stacks.iot.policies.device, policies.controller, policies.claim], registry);
+  const { controller, claims } = await createIdentities(config, names, policies, authority, registry, options.stateDirectory);
   const handlers = await loadHandlers(json, services, resolve, claims);
   delivery.consumers.set(resolve(presenceQueueUrl(json), "iot"), (body, messageId) => {
     void handlers.devicePresence({ Records: [{ messageId, body, eventSource: "aws:sqs", receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSourceARN: "", awsRegion: account.region }] });
@@ -141,23 +142,28 @@ async function createTables(json: Record<StackId, StackJson>, services: AwsStand
   for (const stackId of ["iot", "iot-fleet"] as const) await createTablesFromStack(json[stackId], services.env.AWS_ENDPOINT_URL_DYNAMODB!, region);
 }
 
-function loadIotPolicies(json: Record<StackId, StackJson>, registry: IotRegistry, resolve: (text: string, stackId: StackId) => string): void {
-  for (const stackId of ["iot", "iot-fleet"] as const) {
-    for (const policy of Object.values(json[stackId].resource?.aws_iot_policy ?? {})) {
-      registry.policies.set(policy.name, JSON.parse(resolve(policy.policy, stackId)) as IotPolicyDocument);
-    }
-  }
+/** The stacks' IoT policies, rendered for the local account. */
+function loadIotPolicies(policies: readonly IotPolicyDescription[], registry: IotRegistry): void {
+  const arnPrefix = `arn:aws:iot:${registry.region}:${registry.accountId}:`;
+  for (const policy of policies) registry.policies.set(policy.policyName, policy.document(arnPrefix));
 }
 
 type LocalClaim = ClaimCredentials & { certificateId: string; active: boolean };
 
 /** The controller's identity and one claim certificate per batch, as Terraform would create them. */
-async function createIdentities(config: EnvironmentConfig, names: ProjectNames, authority: CertificateAuthority, registry: IotRegistry, stateDirectory: string) {
-  const controller = await createIdentity(authority, registry, stateDirectory, "controller", `${names.prefix}-controller`);
+async function createIdentities(
+  config: EnvironmentConfig,
+  names: ProjectNames,
+  policies: { readonly controller: IotPolicyDescription; readonly claim: IotPolicyDescription },
+  authority: CertificateAuthority,
+  registry: IotRegistry,
+  stateDirectory: string,
+) {
+  const controller = await createIdentity(authority, registry, stateDirectory, "controller", policies.controller.policyName);
   registry.things.set(names.controllerThing, { thingName: names.controllerThing, groups: [], attributes: {}, principals: new Set([controller.certificateId]) });
   const claims: LocalClaim[] = [];
   for (const batch of config.fleet.batches) {
-    const claim = await createIdentity(authority, registry, stateDirectory, localClaimName(batch.name), `${names.prefix}-claim`);
+    const claim = await createIdentity(authority, registry, stateDirectory, localClaimName(batch.name), policies.claim.policyName);
     registry.certificates.get(claim.certificateId)!.status = batch.active ? "ACTIVE" : "INACTIVE";
     claims.push({ batch: batch.name, certificatePath: claim.certificatePath, privateKeyPath: claim.privateKeyPath, certificateId: claim.certificateId, active: batch.active });
   }

@@ -5,7 +5,7 @@ import { Fn } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
-import { claimPolicyDocument } from "../contracts/iot-policies";
+import { claimPolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
 import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
 import { SERIAL_TABLE_KEY, STRANDED_PROVISIONING_SECONDS } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
@@ -27,6 +27,9 @@ const HOOK_PAYLOAD_VERSION = "2020-04-01";
  * pre-provisioning hook, and the fleet provisioning template.
  */
 export class IotFleetStack extends ProjectStack<"iot-fleet"> {
+  /** The policy of the claim certificates, as data. */
+  readonly claimPolicy: IotPolicyDescription;
+
   constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack; roles: RolesStack }) {
     super(scope, "iot-fleet", { config });
     const iot = this.outputsOf(dependencies.iot);
@@ -39,9 +42,13 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const thingGroup = new IotThingGroup(this, "thing-group", { name: `${names.prefix}-devices` });
 
     // --- Claim certificates, one per manufacturing batch -----------------------------------------
-    const claimPolicy = new ProjectIotPolicy(this, "claim-policy", {
+    this.claimPolicy = {
       policyName: `${names.prefix}-claim`,
-      document: claimPolicyDocument({ arnPrefix: account.arn("iot", "") }, names.provisioningTemplate, names.provisioningClientPrefix),
+      document: (arnPrefix) => claimPolicyDocument({ arnPrefix }, names.provisioningTemplate, names.provisioningClientPrefix),
+    };
+    const claimPolicy = new ProjectIotPolicy(this, "claim-policy", {
+      policyName: this.claimPolicy.policyName,
+      document: this.claimPolicy.document(account.arn("iot", "")),
     });
     const claims = config.fleet.batches.map((batch) => ({
       batch,

@@ -8,7 +8,7 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { DEVICE_TABLE_KEY } from "../contracts/device-table";
 import type { AlertFormatterEnvironment, DailyCheckEnvironment, DevicePresenceEnvironment } from "../contracts/function-environments";
-import { controllerPolicyDocument, devicePolicyDocument } from "../contracts/iot-policies";
+import { controllerPolicyDocument, devicePolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
 import { deviceTopicRules, TOPIC_RULE_LOG_GROUPS, type TopicRules, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { AlertsTopic } from "../modules/alerts-topic";
 import { AwsAccount } from "../modules/aws-account";
@@ -32,6 +32,8 @@ export interface IotStackOptions {
  * alerts, and offline detection from lifecycle events.
  */
 export class IotStack extends ProjectStack<"iot"> {
+  /** The IoT policies this stack deploys, as data. */
+  readonly policies: { readonly device: IotPolicyDescription; readonly controller: IotPolicyDescription };
   /** The topic rules this stack deploys, as data (the local rules engine runs the same). */
   readonly topicRules: TopicRules;
 
@@ -40,17 +42,24 @@ export class IotStack extends ProjectStack<"iot"> {
     const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
-    const policyScope = { arnPrefix: account.arn("iot", ""), topicRoot: names.topicRoot };
 
     // --- Policies and the controller's identity ----------------------------------------------
     const endpoint = new DataAwsIotEndpoint(this, "ats-endpoint", { endpointType: "iot:Data-ATS" });
+    this.policies = {
+      device: { policyName: `${names.prefix}-device`, document: (arnPrefix) => devicePolicyDocument({ arnPrefix, topicRoot: names.topicRoot }) },
+      controller: {
+        policyName: `${names.prefix}-controller`,
+        document: (arnPrefix) => controllerPolicyDocument({ arnPrefix, topicRoot: names.topicRoot }, names.controllerThing),
+      },
+    };
+    const iotArnPrefix = account.arn("iot", "");
     const devicePolicy = new ProjectIotPolicy(this, "device-policy", {
-      policyName: `${names.prefix}-device`,
-      document: devicePolicyDocument(policyScope),
+      policyName: this.policies.device.policyName,
+      document: this.policies.device.document(iotArnPrefix),
     });
     const controllerPolicy = new ProjectIotPolicy(this, "controller-policy", {
-      policyName: `${names.prefix}-controller`,
-      document: controllerPolicyDocument(policyScope, names.controllerThing),
+      policyName: this.policies.controller.policyName,
+      document: this.policies.controller.document(iotArnPrefix),
     });
     const controller = new IotThingIdentity(this, "controller-identity", {
       thingName: names.controllerThing,
