@@ -11,6 +11,7 @@ import type { ProjectNames } from "../contracts/names";
 import type { TopicRuleSpec } from "../contracts/topic-rules";
 import type { StackId } from "../contracts/stack-outputs";
 import { SERIAL_API_ROUTES, SERIAL_API_STAGE } from "../stacks/api";
+import type { IotFleetStack } from "../stacks/iot-fleet";
 import { createLocalApiGateway, type LocalApiGatewayOptions } from "./api-gateway";
 import { LOCAL_ACCOUNT_ID, snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
@@ -80,7 +81,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   delivery.consumers.set(resolve(presenceQueueUrl(json), "iot"), (body, messageId) => {
     void handlers.devicePresence({ Records: [{ messageId, body, eventSource: "aws:sqs", receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSourceARN: "", awsRegion: account.region }] });
   });
-  const { broker, templateName } = await startFleetProvisioning(json, account, registry, authority, handlers.provisioningHook, resolve, options);
+  const broker = await startFleetProvisioning(stacks["iot-fleet"].provisioningTemplate, account, registry, authority, handlers.provisioningHook, options);
   const documents = startRulesEngine(stacks.iot.topicRules.rules, broker, services, account, directories, {
     [names.lambdaFunction("device-presence")]: handlers.devicePresence,
   });
@@ -91,7 +92,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     api: { url: `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}/${SERIAL_API_STAGE}`, key: gateway.apiKey },
     claims: claims.map(({ batch, certificatePath, privateKeyPath }) => ({ batch, certificatePath, privateKeyPath })),
     controller: { thingName: names.controllerThing, certificatePath: controller.certificatePath, privateKeyPath: controller.privateKeyPath },
-    provisioningTemplate: templateName,
+    provisioningTemplate: stacks["iot-fleet"].provisioningTemplate.templateName,
     alertsPath: directories.alertsPath,
     registry,
     services,
@@ -182,26 +183,23 @@ async function loadHandlers(json: Record<StackId, StackJson>, services: AwsStand
   };
 }
 
-/** Fleet provisioning with the synthesized template and the real hook, behind the MQTT broker. */
+/** Fleet provisioning with the iot-fleet stack's template and the real hook, behind the MQTT broker. */
 async function startFleetProvisioning(
-  json: Record<StackId, StackJson>,
+  template: IotFleetStack["provisioningTemplate"],
   account: LocalAccount,
   registry: IotRegistry,
   authority: CertificateAuthority,
   hook: ProvisioningTemplate["hook"],
-  resolve: (text: string, stackId: StackId) => string,
   options: LocalPlatformOptions,
-): Promise<{ broker: IotBroker; templateName: string }> {
-  const template = Object.values(json["iot-fleet"].resource?.aws_iot_provisioning_template ?? {})[0];
+): Promise<IotBroker> {
   const provisioningTemplate: ProvisioningTemplate = {
-    templateName: template.name,
-    templateArn: `arn:aws:iot:${account.region}:${account.accountId}:provisioningtemplate/${template.name}`,
-    body: JSON.parse(resolve(template.template_body, "iot-fleet")),
+    templateName: template.templateName,
+    templateArn: `arn:aws:iot:${account.region}:${account.accountId}:provisioningtemplate/${template.templateName}`,
+    body: template.body,
     hook,
   };
   const provisioning = new FleetProvisioning(registry, authority, provisioningTemplate, options.ownershipTokenLifetimeMs ?? 3_600_000);
-  const broker = await startIotBroker({ registry, authority, provisioning, port: options.mqttPort });
-  return { broker, templateName: template.name };
+  return startIotBroker({ registry, authority, provisioning, port: options.mqttPort });
 }
 
 /**

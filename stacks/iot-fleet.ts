@@ -29,6 +29,8 @@ const HOOK_PAYLOAD_VERSION = "2020-04-01";
 export class IotFleetStack extends ProjectStack<"iot-fleet"> {
   /** The policy of the claim certificates, as data. */
   readonly claimPolicy: IotPolicyDescription;
+  /** The fleet provisioning template as data, with resource names instead of references. */
+  readonly provisioningTemplate: { readonly templateName: string; readonly body: ReturnType<typeof deviceProvisioningTemplate> };
 
   constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack; roles: RolesStack }) {
     super(scope, "iot-fleet", { config });
@@ -38,8 +40,10 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const names = this.names;
 
     const serials = new ProjectTable(this, "serial-table", { tableName: names.serialTable, partitionKey: SERIAL_TABLE_KEY });
-    const thingType = new IotThingType(this, "thing-type", { name: `${names.prefix}-device`, properties: { description: "Smart-home Raspberry Pi" } });
-    const thingGroup = new IotThingGroup(this, "thing-group", { name: `${names.prefix}-devices` });
+    const thingTypeName = `${names.prefix}-device`;
+    const thingGroupName = `${names.prefix}-devices`;
+    const thingType = new IotThingType(this, "thing-type", { name: thingTypeName, properties: { description: "Smart-home Raspberry Pi" } });
+    const thingGroup = new IotThingGroup(this, "thing-group", { name: thingGroupName });
 
     // --- Claim certificates, one per manufacturing batch -----------------------------------------
     this.claimPolicy = {
@@ -96,6 +100,14 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const invokeHook = hook.grantInvoke("iot", { principal: "iot.amazonaws.com", sourceAccount: account.accountId });
 
     // --- The provisioning template ----------------------------------------------------------------
+    const templateProps = {
+      thingNamePrefix: names.prefix,
+      thingTypeName,
+      thingGroupName,
+      devicePolicyName: dependencies.iot.policies.device.policyName,
+      deviceConfiguration: { topicRoot: names.topicRoot },
+    };
+    this.provisioningTemplate = { templateName: names.provisioningTemplate, body: deviceProvisioningTemplate(templateProps) };
     const provisioningRole = new ProjectRole(this, "provisioning-role", {
       roleName: names.role("iot-provisioning"),
       description: "AWS IoT fleet provisioning: create things and certificates from the template",
@@ -109,14 +121,9 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
       type: "FLEET_PROVISIONING",
       provisioningRoleArn: provisioningRole.roleArn,
       preProvisioningHook: { targetArn: hook.functionArn, payloadVersion: HOOK_PAYLOAD_VERSION },
+      // The same template as `provisioningTemplate`, naming the resources through Terraform's references.
       templateBody: JSON.stringify(
-        deviceProvisioningTemplate({
-          thingNamePrefix: names.prefix,
-          thingTypeName: thingType.name,
-          thingGroupName: thingGroup.name,
-          devicePolicyName: iot.device_policy_name,
-          deviceConfiguration: { topicRoot: names.topicRoot },
-        }),
+        deviceProvisioningTemplate({ ...templateProps, thingTypeName: thingType.name, thingGroupName: thingGroup.name, devicePolicyName: iot.device_policy_name }),
       ),
       // IAM is eventually consistent: IoT must be able to assume the role and call the hook at once.
       dependsOn: [registration, invokeHook],
