@@ -22,7 +22,7 @@ import { startIotBroker, type IotBroker } from "./iot-broker";
 import { IotRegistry } from "./iot-registry";
 import { createRulesEngine } from "./rules-engine";
 import { resolveReferences, synthesizeApp, type LocalAccount, type StackJson } from "./synthesized";
-import { createTablesFromStack } from "./tables";
+import { createTables } from "./tables";
 
 export interface LocalPlatformOptions {
   readonly config: EnvironmentConfig;
@@ -72,7 +72,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const account: LocalAccount = { accountId: registry.accountId, region: registry.region, sqsEndpoint: services.env.AWS_ENDPOINT_URL_SQS! };
   const resolve = (text: string, stackId: StackId) => resolveReferences(text, stackId, json, account);
 
-  await createTables(json, services, account.region);
+  await createTables([...stacks.iot.tables, ...stacks["iot-fleet"].tables], services.env.AWS_ENDPOINT_URL_DYNAMODB!, account.region);
   const authority = await openCertificateAuthority(join(options.stateDirectory, "ca"));
   const policies = { controller: stacks.iot.policies.controller, claim: stacks["iot-fleet"].claimPolicy };
   loadIotPolicies([stacks.iot.policies.device, policies.controller, policies.claim], registry);
@@ -137,10 +137,6 @@ function sqsDelivery() {
       for (const timer of timers) clearTimeout(timer);
     },
   };
-}
-
-async function createTables(json: Record<StackId, StackJson>, services: AwsStandIn, region: string): Promise<void> {
-  for (const stackId of ["iot", "iot-fleet"] as const) await createTablesFromStack(json[stackId], services.env.AWS_ENDPOINT_URL_DYNAMODB!, region);
 }
 
 /** The stacks' IoT policies, rendered for the local account. */

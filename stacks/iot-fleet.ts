@@ -15,7 +15,7 @@ import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
 import { functionEntry } from "./functions";
-import { ProjectTable } from "../modules/project-table";
+import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import type { IotStack } from "./iot";
 import type { RolesStack } from "./roles";
 
@@ -27,6 +27,8 @@ const HOOK_PAYLOAD_VERSION = "2020-04-01";
  * pre-provisioning hook, and the fleet provisioning template.
  */
 export class IotFleetStack extends ProjectStack<"iot-fleet"> {
+  /** The tables this stack deploys, as data. */
+  readonly tables: readonly TableKeySchema[];
   /** The policy of the claim certificates, as data. */
   readonly claimPolicy: IotPolicyDescription;
   /** The fleet provisioning template as data, with resource names instead of references. */
@@ -40,6 +42,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const names = this.names;
 
     const serials = new ProjectTable(this, "serial-table", { tableName: names.serialTable, partitionKey: SERIAL_TABLE_KEY });
+    this.tables = [serials.keySchema];
     const thingTypeName = `${names.prefix}-device`;
     const thingGroupName = `${names.prefix}-devices`;
     const thingType = new IotThingType(this, "thing-type", { name: thingTypeName, properties: { description: "Smart-home Raspberry Pi" } });

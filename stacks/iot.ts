@@ -17,7 +17,7 @@ import { ProjectIotPolicy } from "../modules/iot-policy";
 import { IotThingIdentity } from "../modules/iot-thing-identity";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectStack } from "../modules/project-stack";
-import { ProjectTable } from "../modules/project-table";
+import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import { functionEntry } from "./functions";
 import { TopicRuleResources } from "./topic-rules";
 import type { RolesStack } from "./roles";
@@ -32,6 +32,8 @@ export interface IotStackOptions {
  * alerts, and offline detection from lifecycle events.
  */
 export class IotStack extends ProjectStack<"iot"> {
+  /** The tables this stack deploys, as data. */
+  readonly tables: readonly TableKeySchema[];
   /** The IoT policies this stack deploys, as data. */
   readonly policies: { readonly device: IotPolicyDescription; readonly controller: IotPolicyDescription };
   /** The topic rules this stack deploys, as data (the local rules engine runs the same). */
@@ -79,6 +81,7 @@ export class IotStack extends ProjectStack<"iot"> {
     // --- Alerts and the device table ------------------------------------------------------------
     const alerts = new AlertsTopic(this, "alerts", { topicName: names.alertsTopic, emails: config.alerts.emails });
     const devices = new ProjectTable(this, "device-table", { tableName: names.deviceTable, partitionKey: DEVICE_TABLE_KEY });
+    this.tables = [devices.keySchema];
 
     let slackWebhookSecretName = "";
     if (config.alerts.slack) {
