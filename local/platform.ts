@@ -21,7 +21,7 @@ import { FleetProvisioning, type ProvisioningTemplate } from "./fleet-provisioni
 import { startIotBroker, type IotBroker } from "./iot-broker";
 import { IotRegistry } from "./iot-registry";
 import { createRulesEngine } from "./rules-engine";
-import { resolveReferences, synthesizeApp, type LocalAccount, type StackJson } from "./synthesized";
+import { localQueueUrl, resolveReferences, synthesizeApp, type LocalAccount, type StackJson } from "./synthesized";
 import { createTables } from "./tables";
 
 export interface LocalPlatformOptions {
@@ -78,7 +78,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   loadIotPolicies([stacks.iot.policies.device, policies.controller, policies.claim], registry);
   const { controller, claims } = await createIdentities(config, names, policies, authority, registry, options.stateDirectory);
   const handlers = await loadHandlers(json, services, resolve, claims);
-  delivery.consumers.set(resolve(presenceQueueUrl(json), "iot"), (body, messageId) => {
+  delivery.consumers.set(localQueueUrl(account, stacks.iot.presenceCheckQueueName), (body, messageId) => {
     void handlers.devicePresence({ Records: [{ messageId, body, eventSource: "aws:sqs", receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSourceARN: "", awsRegion: account.region }] });
   });
   const broker = await startFleetProvisioning(stacks["iot-fleet"].provisioningTemplate, account, registry, authority, handlers.provisioningHook, options);
@@ -279,7 +279,3 @@ function functionEnvironment(stacks: Record<StackId, StackJson>, resolve: (text:
   return environment;
 }
 
-function presenceQueueUrl(stacks: Record<StackId, StackJson>): string {
-  const presence = Object.values(stacks.iot.resource?.aws_lambda_function ?? {}).find((fn) => fn.environment?.variables?.PRESENCE_CHECK_QUEUE_URL);
-  return presence.environment.variables.PRESENCE_CHECK_QUEUE_URL;
-}

@@ -60,10 +60,15 @@ function resolveOne(reference: string, stackId: StackId, stacks: Record<StackId,
     const name = definition.name ?? definition.function_name;
     if (attribute in definition && typeof definition[attribute] === "string") return resolveReferences(definition[attribute], stackId, stacks, account);
     if (attribute === "arn" && name) return localArn(type, name, account);
-    if (attribute === "url" && type === "aws_sqs_queue") return `${account.sqsEndpoint}/${account.accountId}/${name}`;
+    if (attribute === "url" && type === "aws_sqs_queue") return localQueueUrl(account, name);
     if (attribute === "id" && name) return name;
   }
   throw new Error(`${stackId}: the local platform cannot resolve \${${reference}}`);
+}
+
+/** A queue's URL on the local SQS. */
+export function localQueueUrl(account: LocalAccount, queueName: string): string {
+  return `${account.sqsEndpoint}/${account.accountId}/${queueName}`;
 }
 
 function localArn(type: string, name: string, { accountId, region }: LocalAccount): string {

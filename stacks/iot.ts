@@ -32,6 +32,8 @@ export interface IotStackOptions {
  * alerts, and offline detection from lifecycle events.
  */
 export class IotStack extends ProjectStack<"iot"> {
+  /** The SQS queue whose messages the presence function consumes (a delayed presence check), by name. */
+  readonly presenceCheckQueueName: string;
   /** The tables this stack deploys, as data. */
   readonly tables: readonly TableKeySchema[];
   /** The IoT policies this stack deploys, as data. */
@@ -109,7 +111,8 @@ export class IotStack extends ProjectStack<"iot"> {
     // Lifecycle events can arrive late, twice or out of order, so a disconnect is only trusted after
     // a grace period: the presence function queues a check with an SQS message delay (up to 15
     // minutes, no extra service, retried and dead-lettered by SQS) rather than a one-time schedule.
-    const presenceChecks = new DelayQueue(this, "presence-checks", { queueName: names.queue("presence-checks") });
+    this.presenceCheckQueueName = names.queue("presence-checks");
+    const presenceChecks = new DelayQueue(this, "presence-checks", { queueName: this.presenceCheckQueueName });
     // IoT invokes the function asynchronously: an event that keeps failing is kept here, not lost.
     const failedPresenceEvents = new SqsQueue(this, "presence-events-dead-letters", {
       name: names.queue("presence-events-dead-letters"),
