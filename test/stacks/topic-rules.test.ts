@@ -1,4 +1,5 @@
-import { deviceTopicRules, type TopicRulesDefinition } from "../../contracts/topic-rules";
+import { projectNames } from "../../contracts/names";
+import { deviceTopicRules, topicRuleRoleStatements, type TopicRulesDefinition } from "../../contracts/topic-rules";
 import { deviceTopics } from "../../contracts/topics";
 import { createRulesEngine } from "../../local/rules-engine";
 import { synthesizeApp } from "../../local/synthesized";
@@ -59,5 +60,29 @@ describe("topic rules from one spec", () => {
     const rulesWithTables = Object.values(resources(original.iot, "aws_iot_topic_rule")).filter((rule) => rule.dynamodb);
     expect(rulesWithTables.length).toBe(1);
     expect(rulesWithTables[0].dynamodb[0].table_name).toBe("${aws_dynamodb_table.device-table_2294CCB2.name}");
+  });
+});
+
+describe("topicRuleRoleStatements", () => {
+  const names = projectNames("smarthome", "dev");
+  const arn = (service: string, resource: string) => `arn:aws:${service}:eu-west-1:123456789012:${resource}`;
+
+  it("gives each rule role one statement per sid, resources merged", () => {
+    const statements = topicRuleRoleStatements(deviceTopicRules(names), names, arn);
+    expect(statements["iot-alerts"]).toEqual([{ sid: "PublishAlerts", actions: ["sns:Publish"], resources: [arn("sns", names.alertsTopic)] }]);
+    expect(statements["iot-rules"].map((statement) => statement.sid)).toEqual(["WriteIotLogs", "RecordLastResponse"]);
+    expect(statements["iot-rules"][0]!.resources).toEqual([arn("logs", `log-group:${names.logGroupPattern}`)]);
+  });
+
+  it("refuses a log group outside the project's pattern, which the role could not write", () => {
+    const rules = deviceTopicRules(names);
+    const outside = { ...rules, errorAction: { ...rules.errorAction, logGroupName: "/other/errors" } };
+    expect(() => topicRuleRoleStatements(outside, names, arn)).toThrow(/not under \/smarthome\/dev\/\*/);
+  });
+
+  it("refuses two actions sharing a sid with different permissions", () => {
+    const rules = deviceTopicRules(names);
+    const clash = { ...rules, rules: [...rules.rules, { ...rules.rules[0]!, id: "x", actions: [{ kind: "sns" as const, topicName: "t", role: "iot-rules" as const, sid: "WriteIotLogs" }] }] };
+    expect(() => topicRuleRoleStatements(clash, names, arn)).toThrow(/actions sharing a sid need the same permissions/);
   });
 });
