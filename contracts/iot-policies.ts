@@ -27,6 +27,15 @@ export interface IotPolicyScope {
   readonly topicRoot: string;
 }
 
+/**
+ * An IoT policy as data: its name and its document for an account's IoT ARN prefix (see
+ * IotPolicyScope). Stacks render it with Terraform's references; the local platform with its own account.
+ */
+export interface IotPolicyDescription {
+  readonly policyName: string;
+  document(arnPrefix: string): IotPolicyDocument;
+}
+
 /** Only certificates attached to a thing, connecting with that thing's name as client id. */
 const attachedThingOnly = { Bool: { "iot:Connection.Thing.IsAttached": "true" } };
 

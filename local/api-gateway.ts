@@ -2,6 +2,7 @@ import Ajv from "ajv-draft-04";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
+import { LOCAL_ACCOUNT_ID } from "./aws-services";
 import { readBody } from "./http";
 
 export interface LocalRoute {
@@ -17,6 +18,8 @@ export interface LocalApiGatewayOptions {
   readonly apiKey: string;
   readonly routes: readonly LocalRoute[];
   readonly handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+  /** Account id in the proxy event's request context. @default LOCAL_ACCOUNT_ID */
+  readonly accountId?: string;
 }
 
 /**
@@ -69,7 +72,7 @@ export function createLocalApiGateway(options: LocalApiGatewayOptions): Server {
       pathParameters,
       stageVariables: null,
       requestContext: {
-        accountId: "000000000000",
+        accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
         apiId: "local",
         authorizer: null,
         httpMethod: request.method ?? "GET",

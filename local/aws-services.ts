@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { readBody } from "./http";
+import { environments } from "../config";
 
 /**
  * Local counterparts of the AWS services the functions call, on loopback:
@@ -26,7 +27,18 @@ export interface IotControlPlane {
   updateCertificate(certificateId: string, status: string): boolean;
 }
 
+/** The account the stand-ins act as when the environment's config names none. */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+
+/** Where the stand-ins say they run. */
+export interface LocalAccountRegion {
+  readonly accountId: string;
+  readonly region: string;
+}
+
 export interface AwsStandInOptions {
+  /** @default - LOCAL_ACCOUNT_ID in the region of the dev environment (config/environments/dev.ts) */
+  account?: LocalAccountRegion;
   /** @default - the stand-in's own `things` and `certificates` maps */
   iot?: IotControlPlane;
   /** Called for each SNS Publish after it is recorded (the local alert sink). */
@@ -69,6 +81,7 @@ export function snsMessageStructureError(message: string, messageStructure: stri
 }
 
 export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
+  const account = options.account ?? { accountId: LOCAL_ACCOUNT_ID, region: environments.dev!.region };
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(dynamo);
   const published: AwsStandIn["published"] = [];
@@ -103,7 +116,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       if (value === undefined) {
         return json(400, { __type: "ResourceNotFoundException", Message: "Secrets Manager can't find the specified secret." }, "application/x-amz-json-1.1");
       }
-      return json(200, { ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SecretId}-AbCdEf`, Name: SecretId, SecretString: value, VersionId: randomUUID() }, "application/x-amz-json-1.1");
+      return json(200, { ARN: `arn:aws:secretsmanager:${account.region}:${account.accountId}:secret:${SecretId}-AbCdEf`, Name: SecretId, SecretString: value, VersionId: randomUUID() }, "application/x-amz-json-1.1");
     }
     const url = new URL(request.url ?? "/", "http://stand-in");
     const iotError = (status: number, type: string, message: string) => {
@@ -164,7 +177,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
   const address = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     env: {
-      AWS_REGION: "eu-west-1",
+      AWS_REGION: account.region,
       AWS_ACCESS_KEY_ID: "AKIDLOCALSTANDIN",
       AWS_SECRET_ACCESS_KEY: "local-stand-in",
       AWS_ENDPOINT_URL_DYNAMODB: address(dynamo),

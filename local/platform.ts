@@ -6,20 +6,23 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
-import type { IotPolicyDocument } from "../contracts/iot-policies";
+import type { IotPolicyDescription } from "../contracts/iot-policies";
+import type { ProjectNames } from "../contracts/names";
+import type { TopicRuleSpec } from "../contracts/topic-rules";
 import type { StackId } from "../contracts/stack-outputs";
 import { SERIAL_API_ROUTES, SERIAL_API_STAGE } from "../stacks/api";
-import { createLocalApiGateway } from "./api-gateway";
-import { snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
+import type { IotFleetStack } from "../stacks/iot-fleet";
+import { createLocalApiGateway, type LocalApiGatewayOptions } from "./api-gateway";
+import { LOCAL_ACCOUNT_ID, snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
 import { writeFileAtomically } from "./files";
 import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";
 import { FleetProvisioning, type ProvisioningTemplate } from "./fleet-provisioning";
 import { startIotBroker, type IotBroker } from "./iot-broker";
 import { IotRegistry } from "./iot-registry";
-import { createRulesEngine, type RuleAction, type TopicRule } from "./rules-engine";
-import { resolveReferences, synthesizeStacks, type LocalAccount, type StackJson } from "./synthesized";
-import { createTablesFromStack } from "./tables";
+import { createRulesEngine } from "./rules-engine";
+import { localQueueUrl, resolveReferences, synthesizeApp, type LocalAccount, type StackJson } from "./synthesized";
+import { createTables } from "./tables";
 
 export interface LocalPlatformOptions {
   readonly config: EnvironmentConfig;
@@ -51,125 +54,197 @@ export interface LocalPlatform {
 /**
  * The platform on one machine: AWS IoT Core (MQTT over mutual TLS with policy enforcement, fleet
  * provisioning, lifecycle events, topic rules), DynamoDB (dynalite), SNS, SQS and the serial API,
- * built from the synthesized stacks and running the real function code.
+ * built from the stacks and running the real function code. Each step below is one function.
  */
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
-  const { config, stateDirectory } = options;
+  const { config } = options;
+  const directories = prepareStateDirectory(options.stateDirectory);
+  const { stacks, json } = synthesizeApp(config);
+  const names = stacks.iot.names;
+  const delivery = sqsDelivery();
+  const registry = new IotRegistry(config.accountId ?? LOCAL_ACCOUNT_ID, config.region);
+  const services = await startAwsStandIn({
+    account: registry,
+    iot: registry,
+    onPublish: (message) => recordAlert(directories.alertsPath, message.message),
+    onSendMessage: (message) => delivery.deliver(message),
+  });
+  const account: LocalAccount = { accountId: registry.accountId, region: registry.region, sqsEndpoint: services.env.AWS_ENDPOINT_URL_SQS! };
+  const resolve = (text: string, stackId: StackId) => resolveReferences(text, stackId, json, account);
+
+  await createTables([...stacks.iot.tables, ...stacks["iot-fleet"].tables], services.env.AWS_ENDPOINT_URL_DYNAMODB!, account.region);
+  const authority = await openCertificateAuthority(join(options.stateDirectory, "ca"));
+  const policies = { controller: stacks.iot.policies.controller, claim: stacks["iot-fleet"].claimPolicy };
+  loadIotPolicies([stacks.iot.policies.device, policies.controller, policies.claim], registry);
+  const { controller, claims } = await createIdentities(config, names, policies, authority, registry, options.stateDirectory);
+  const handlers = await loadHandlers(json, services, resolve, claims);
+  delivery.consumers.set(localQueueUrl(account, stacks.iot.presenceCheckQueueName), (body, messageId) => {
+    void handlers.devicePresence({ Records: [{ messageId, body, eventSource: "aws:sqs", receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSourceARN: "", awsRegion: account.region }] });
+  });
+  const broker = await startFleetProvisioning(stacks["iot-fleet"].provisioningTemplate, account, registry, authority, handlers.provisioningHook, options);
+  const documents = startRulesEngine(stacks.iot.topicRules.rules, broker, services, account, directories, {
+    [names.lambdaFunction("device-presence")]: handlers.devicePresence,
+  });
+  const gateway = await startSerialApi(handlers.serialApi, account.accountId, options.apiPort);
+
+  return {
+    mqtt: { host: broker.host, port: broker.port, caPath: localCaPath(options.stateDirectory) },
+    api: { url: `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}/${SERIAL_API_STAGE}`, key: gateway.apiKey },
+    claims: claims.map(({ batch, certificatePath, privateKeyPath }) => ({ batch, certificatePath, privateKeyPath })),
+    controller: { thingName: names.controllerThing, certificatePath: controller.certificatePath, privateKeyPath: controller.privateKeyPath },
+    provisioningTemplate: stacks["iot-fleet"].provisioningTemplate.templateName,
+    alertsPath: directories.alertsPath,
+    registry,
+    services,
+    stop: async () => {
+      delivery.stop();
+      await broker.close();
+      await new Promise<void>((done) => gateway.server.close(() => done()));
+      documents.destroy();
+      await services.close();
+    },
+  };
+}
+
+interface PlatformDirectories {
+  /** JSON lines of every alert. */
+  readonly alertsPath: string;
+  /** What CloudWatch Logs would hold (rule logs, rule errors). */
+  readonly logsDirectory: string;
+}
+
+function prepareStateDirectory(stateDirectory: string): PlatformDirectories {
   mkdirSync(stateDirectory, { recursive: true, mode: 0o700 });
-  const alertsPath = join(stateDirectory, "alerts.jsonl");
   const logsDirectory = join(stateDirectory, "logs");
   mkdirSync(logsDirectory, { recursive: true });
-  const stacks = synthesizeStacks(config);
+  return { alertsPath: join(stateDirectory, "alerts.jsonl"), logsDirectory };
+}
 
-  // AWS services the functions call; SQS messages are delivered to their consumer after their delay.
+/** SQS messages delivered to their queue's consumer after their delay, as an event source mapping would. */
+function sqsDelivery() {
   const consumers = new Map<string, (body: string, messageId: string) => void>();
   const timers = new Set<NodeJS.Timeout>();
-  const registry = new IotRegistry("000000000000", config.region);
-  const services = await startAwsStandIn({
-    iot: registry,
-    onPublish: (message) => recordAlert(alertsPath, message.message),
-    onSendMessage: (message) => {
+  return {
+    consumers,
+    deliver(message: { queueUrl: string; body: string; delaySeconds?: number; messageId: string }): void {
       const timer = setTimeout(() => {
         timers.delete(timer);
         consumers.get(message.queueUrl)?.(message.body, message.messageId);
       }, (message.delaySeconds ?? 0) * 1000);
       timers.add(timer);
     },
-  });
-  const account: LocalAccount = { accountId: registry.accountId, region: registry.region, sqsEndpoint: services.env.AWS_ENDPOINT_URL_SQS! };
-  const resolve = (text: string, stackId: StackId) => resolveReferences(text, stackId, stacks, account);
-  for (const stackId of ["iot", "iot-fleet"] as const) await createTablesFromStack(stacks[stackId], services.env.AWS_ENDPOINT_URL_DYNAMODB!);
+    stop(): void {
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
+}
 
-  // IoT registry, CA, policies, and the identities Terraform would create.
-  const authority = await openCertificateAuthority(join(stateDirectory, "ca"));
-  for (const stackId of ["iot", "iot-fleet"] as const) {
-    for (const policy of Object.values(stacks[stackId].resource?.aws_iot_policy ?? {})) {
-      registry.policies.set(policy.name, JSON.parse(resolve(policy.policy, stackId)) as IotPolicyDocument);
-    }
-  }
-  const names = { controllerThing: `${config.project}-${config.name}-controller`, prefix: `${config.project}-${config.name}` };
-  const controller = await createIdentity(authority, registry, stateDirectory, "controller", `${names.prefix}-controller`);
+/** The stacks' IoT policies, rendered for the local account. */
+function loadIotPolicies(policies: readonly IotPolicyDescription[], registry: IotRegistry): void {
+  const arnPrefix = `arn:aws:iot:${registry.region}:${registry.accountId}:`;
+  for (const policy of policies) registry.policies.set(policy.policyName, policy.document(arnPrefix));
+}
+
+type LocalClaim = ClaimCredentials & { certificateId: string; active: boolean };
+
+/** The controller's identity and one claim certificate per batch, as Terraform would create them. */
+async function createIdentities(
+  config: EnvironmentConfig,
+  names: ProjectNames,
+  policies: { readonly controller: IotPolicyDescription; readonly claim: IotPolicyDescription },
+  authority: CertificateAuthority,
+  registry: IotRegistry,
+  stateDirectory: string,
+) {
+  const controller = await createIdentity(authority, registry, stateDirectory, "controller", policies.controller.policyName);
   registry.things.set(names.controllerThing, { thingName: names.controllerThing, groups: [], attributes: {}, principals: new Set([controller.certificateId]) });
-  const claims: (ClaimCredentials & { certificateId: string; active: boolean })[] = [];
+  const claims: LocalClaim[] = [];
   for (const batch of config.fleet.batches) {
-    const claim = await createIdentity(authority, registry, stateDirectory, localClaimName(batch.name), `${names.prefix}-claim`);
+    const claim = await createIdentity(authority, registry, stateDirectory, localClaimName(batch.name), policies.claim.policyName);
     registry.certificates.get(claim.certificateId)!.status = batch.active ? "ACTIVE" : "INACTIVE";
     claims.push({ batch: batch.name, certificatePath: claim.certificatePath, privateKeyPath: claim.privateKeyPath, certificateId: claim.certificateId, active: batch.active });
   }
+  return { controller, claims };
+}
 
-  // The functions, loaded in this process with the environment the stacks give them.
-  Object.assign(process.env, services.env, functionEnvironment(stacks, resolve), {
+/** The functions, loaded in this process with the environment the stacks give them. */
+async function loadHandlers(json: Record<StackId, StackJson>, services: AwsStandIn, resolve: (text: string, stackId: StackId) => string, claims: readonly LocalClaim[]) {
+  Object.assign(process.env, services.env, functionEnvironment(json, resolve), {
     ACTIVE_CLAIM_CERTIFICATES: JSON.stringify(claims.filter((claim) => claim.active).map((claim) => ({ batch: claim.batch, certificateId: claim.certificateId }))),
   });
-  const handlers = {
-    "device-presence": (await import("../functions/device-presence")).handler as (event: unknown) => Promise<unknown>,
-    "provisioning-hook": (await import("../functions/provisioning-hook")).handler as (event: unknown) => Promise<{ allowProvisioning: boolean }>,
-    "serial-api": (await import("../functions/serial-api")).handler,
+  return {
+    devicePresence: (await import("../functions/device-presence")).handler as (event: unknown) => Promise<unknown>,
+    provisioningHook: (await import("../functions/provisioning-hook")).handler as (event: unknown) => Promise<{ allowProvisioning: boolean }>,
+    serialApi: (await import("../functions/serial-api")).handler,
   };
-  consumers.set(resolve(presenceQueueUrl(stacks), "iot"), (body, messageId) => {
-    void handlers["device-presence"]({ Records: [{ messageId, body, eventSource: "aws:sqs", receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSourceARN: "", awsRegion: account.region }] });
-  });
+}
 
-  // Fleet provisioning with the synthesized template and the real hook.
-  const template = Object.values(stacks["iot-fleet"].resource?.aws_iot_provisioning_template ?? {})[0];
+/** Fleet provisioning with the iot-fleet stack's template and the real hook, behind the MQTT broker. */
+async function startFleetProvisioning(
+  template: IotFleetStack["provisioningTemplate"],
+  account: LocalAccount,
+  registry: IotRegistry,
+  authority: CertificateAuthority,
+  hook: ProvisioningTemplate["hook"],
+  options: LocalPlatformOptions,
+): Promise<IotBroker> {
   const provisioningTemplate: ProvisioningTemplate = {
-    templateName: template.name,
-    templateArn: `arn:aws:iot:${account.region}:${account.accountId}:provisioningtemplate/${template.name}`,
-    body: JSON.parse(resolve(template.template_body, "iot-fleet")),
-    hook: handlers["provisioning-hook"],
+    templateName: template.templateName,
+    templateArn: `arn:aws:iot:${account.region}:${account.accountId}:provisioningtemplate/${template.templateName}`,
+    body: template.body,
+    hook,
   };
   const provisioning = new FleetProvisioning(registry, authority, provisioningTemplate, options.ownershipTokenLifetimeMs ?? 3_600_000);
-  const broker: IotBroker = await startIotBroker({ registry, authority, provisioning, port: options.mqttPort });
+  return startIotBroker({ registry, authority, provisioning, port: options.mqttPort });
+}
 
-  // Topic rules, with the same handler code as the Lambdas.
+/**
+ * The `iot` stack's topic rules, from the specs it deploys, on every message the broker routes.
+ * Returns the DynamoDB client the dynamodb actions write with (destroyed on stop).
+ */
+function startRulesEngine(
+  rules: readonly TopicRuleSpec[],
+  broker: IotBroker,
+  services: AwsStandIn,
+  account: LocalAccount,
+  directories: PlatformDirectories,
+  functions: Readonly<Record<string, (event: unknown) => Promise<unknown>>>,
+): DynamoDBDocumentClient {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB, region: account.region }));
-  const rules = createRulesEngine(topicRules(stacks, resolve), {
-    publishAlert: async (_topicArn, message, messageStructure) => {
+  const engine = createRulesEngine(rules, {
+    publishAlert: async (_topicName, message, messageStructure) => {
       // SNS refuses what it would refuse on AWS, so the action fails into the error action.
       const refusal = snsMessageStructureError(message, messageStructure);
       if (refusal) throw new Error(refusal);
-      recordAlert(alertsPath, message);
+      recordAlert(directories.alertsPath, message);
     },
     invokeFunction: async (functionName, event) => {
-      const handler = handlers[functionName.slice(names.prefix.length + 1) as keyof typeof handlers] as ((event: unknown) => Promise<unknown>) | undefined;
+      const handler = functions[functionName];
       if (!handler) throw new Error(`no local handler for ${functionName}`);
       await handler(event);
     },
-    writeLog: async (logGroupName, message) => appendFileSync(join(logsDirectory, `${logGroupName.replace(/\//g, "_")}.jsonl`), `${JSON.stringify(message)}\n`),
+    writeLog: async (logGroupName, message) => appendFileSync(join(directories.logsDirectory, `${logGroupName.replace(/\//g, "_")}.jsonl`), `${JSON.stringify(message)}\n`),
     updateItem: async (tableName, key, attribute, value) => {
       await documents.send(new UpdateCommand({ TableName: tableName, Key: key, UpdateExpression: "SET #attribute = :value", ExpressionAttributeNames: { "#attribute": attribute }, ExpressionAttributeValues: { ":value": value } }));
     },
-    reportError: (rule, error) => appendFileSync(join(logsDirectory, "rule-errors.jsonl"), `${JSON.stringify({ rule, error: error.message })}\n`),
+    reportError: (rule, error) => appendFileSync(join(directories.logsDirectory, "rule-errors.jsonl"), `${JSON.stringify({ rule, error: error.message })}\n`),
   });
-  broker.onMessage(({ topic, payload }) => void rules(topic, payload));
+  broker.onMessage(({ topic, payload }) => void engine(topic, payload));
+  return documents;
+}
 
-  // The serial API behind a local API Gateway, with its API key.
+/** The serial API behind a local API Gateway, with its API key. */
+async function startSerialApi(handler: LocalApiGatewayOptions["handler"], accountId: string, port = 0): Promise<{ server: Server; apiKey: string }> {
   const apiKey = randomBytes(20).toString("hex");
-  const gateway: Server = createLocalApiGateway({
+  const server = createLocalApiGateway({
     stage: SERIAL_API_STAGE,
     apiKey,
-    handler: handlers["serial-api"],
+    accountId,
+    handler,
     routes: SERIAL_API_ROUTES.map((route) => ({ method: route.method, resource: route.path, bodySchema: route.bodySchema?.schema })),
   });
-  await new Promise<void>((done) => gateway.listen(options.apiPort ?? 0, "127.0.0.1", () => done()));
-
-  return {
-    mqtt: { host: broker.host, port: broker.port, caPath: localCaPath(stateDirectory) },
-    api: { url: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/${SERIAL_API_STAGE}`, key: apiKey },
-    claims: claims.map(({ batch, certificatePath, privateKeyPath }) => ({ batch, certificatePath, privateKeyPath })),
-    controller: { thingName: names.controllerThing, certificatePath: controller.certificatePath, privateKeyPath: controller.privateKeyPath },
-    provisioningTemplate: template.name,
-    alertsPath,
-    registry,
-    services,
-    stop: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      await broker.close();
-      await new Promise<void>((done) => gateway.close(() => done()));
-      documents.destroy();
-      await services.close();
-    },
-  };
+  await new Promise<void>((done) => server.listen(port, "127.0.0.1", () => done()));
+  return { server, apiKey };
 }
 
 async function createIdentity(authority: CertificateAuthority, registry: IotRegistry, directory: string, name: string, policyName: string) {
@@ -204,25 +279,3 @@ function functionEnvironment(stacks: Record<StackId, StackJson>, resolve: (text:
   return environment;
 }
 
-function presenceQueueUrl(stacks: Record<StackId, StackJson>): string {
-  const presence = Object.values(stacks.iot.resource?.aws_lambda_function ?? {}).find((fn) => fn.environment?.variables?.PRESENCE_CHECK_QUEUE_URL);
-  return presence.environment.variables.PRESENCE_CHECK_QUEUE_URL;
-}
-
-function topicRules(stacks: Record<StackId, StackJson>, resolve: (text: string, stackId: StackId) => string): TopicRule[] {
-  return Object.values(stacks.iot.resource?.aws_iot_topic_rule ?? {}).map((rule) => {
-    const actions: RuleAction[] = [
-      ...(rule.sns ?? []).map((sns: any) => ({ kind: "sns" as const, topicArn: resolve(sns.target_arn, "iot"), messageFormat: sns.message_format })),
-      ...(rule.lambda ?? []).map((lambda: any) => ({ kind: "lambda" as const, functionName: resolve(lambda.function_arn, "iot").split(":").pop() as string })),
-      ...(rule.cloudwatch_logs ?? []).map((logs: any) => ({ kind: "cloudwatch_logs" as const, logGroupName: resolve(logs.log_group_name, "iot") })),
-      ...(rule.dynamodb ?? []).map((table: any) => ({
-        kind: "dynamodb" as const,
-        tableName: resolve(table.table_name, "iot"),
-        hashKeyField: table.hash_key_field,
-        hashKeyValue: resolve(table.hash_key_value, "iot"),
-        payloadField: table.payload_field,
-      })),
-    ];
-    return { name: rule.name, sql: resolve(rule.sql, "iot"), actions };
-  });
-}

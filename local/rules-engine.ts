@@ -1,24 +1,17 @@
+import type { TopicRuleAction, TopicRuleSpec } from "../contracts/topic-rules";
+
 /**
- * The `iot` stack's topic rules, run locally: the synthesized SQL (the subset the stack uses) and
- * actions, calling the same handler code as the Lambdas. Anything outside that subset fails when
- * the rules load, not silently at run time.
+ * The `iot` stack's topic rules, run locally from the same specs the stack deploys
+ * (contracts/topic-rules.ts): the SQL (the subset the rules use) and actions, calling the same
+ * handler code as the Lambdas. Anything outside that subset fails when the rules load, not silently
+ * at run time.
  */
-export interface TopicRule {
-  readonly name: string;
-  readonly sql: string;
-  readonly actions: readonly RuleAction[];
-}
+export type TopicRule = Pick<TopicRuleSpec, "name" | "sql" | "actions">;
 
-export type RuleAction =
-  /** `messageFormat` as the rule sets it; IoT's default is RAW. */
-  | { readonly kind: "sns"; readonly topicArn: string; readonly messageFormat?: "RAW" | "JSON" }
-  | { readonly kind: "lambda"; readonly functionName: string }
-  | { readonly kind: "cloudwatch_logs"; readonly logGroupName: string }
-  | { readonly kind: "dynamodb"; readonly tableName: string; readonly hashKeyField: string; readonly hashKeyValue: string; readonly payloadField: string };
-
+/** Where actions land, by resource name as the specs give it. */
 export interface RuleTargets {
   /** Publishes as SNS would, with `MessageStructure=json` for a JSON-format action (SNS then checks the message). */
-  publishAlert(topicArn: string, message: string, messageStructure?: "json"): Promise<void>;
+  publishAlert(topicName: string, message: string, messageStructure?: "json"): Promise<void>;
   invokeFunction(functionName: string, event: unknown): Promise<void>;
   writeLog(logGroupName: string, message: unknown): Promise<void>;
   updateItem(tableName: string, key: Record<string, string>, attribute: string, value: unknown): Promise<void>;
@@ -136,10 +129,10 @@ export function createRulesEngine(rules: readonly TopicRule[], targets: RuleTarg
   };
 }
 
-async function runAction(action: RuleAction, topic: string, selected: Record<string, unknown>, targets: RuleTargets): Promise<void> {
+async function runAction(action: TopicRuleAction, topic: string, selected: Record<string, unknown>, targets: RuleTargets): Promise<void> {
   switch (action.kind) {
     case "sns":
-      return targets.publishAlert(action.topicArn, JSON.stringify(selected), action.messageFormat === "JSON" ? "json" : undefined);
+      return targets.publishAlert(action.topicName, JSON.stringify(selected), action.messageFormat === "JSON" ? "json" : undefined);
     case "lambda":
       return targets.invokeFunction(action.functionName, selected);
     case "cloudwatch_logs":

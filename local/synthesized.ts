@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import type { EnvironmentConfig } from "../config";
 import type { StackId } from "../contracts/stack-outputs";
-import { buildStacks } from "../stacks/app";
+import { buildStacks, type BuildStacksOptions } from "../stacks/app";
 
 /** A synthesized stack: Terraform JSON, with cdktf's "//" metadata removed. */
 export type StackJson = {
@@ -13,9 +13,15 @@ export type StackJson = {
 };
 
 /** Every stack of an environment, synthesized in memory: what `cdktf synth` writes, without files. */
-export function synthesizeStacks(config: EnvironmentConfig): Record<StackId, StackJson> {
-  const stacks = buildStacks(Testing.app(), config);
-  return Object.fromEntries(Object.entries(stacks).map(([id, stack]) => [id, JSON.parse(Testing.synth(stack)) as StackJson])) as Record<StackId, StackJson>;
+export function synthesizeStacks(config: EnvironmentConfig, options: BuildStacksOptions = {}): Record<StackId, StackJson> {
+  return synthesizeApp(config, options).json;
+}
+
+/** The stacks themselves (their typed public fields) and their synthesized JSON. */
+export function synthesizeApp(config: EnvironmentConfig, options: BuildStacksOptions = {}) {
+  const stacks = buildStacks(Testing.app(), config, options);
+  const json = Object.fromEntries(Object.entries(stacks).map(([id, stack]) => [id, JSON.parse(Testing.synth(stack)) as StackJson])) as Record<StackId, StackJson>;
+  return { stacks, json };
 }
 
 /** Values the local platform gives what Terraform would only know at apply. */
@@ -54,10 +60,15 @@ function resolveOne(reference: string, stackId: StackId, stacks: Record<StackId,
     const name = definition.name ?? definition.function_name;
     if (attribute in definition && typeof definition[attribute] === "string") return resolveReferences(definition[attribute], stackId, stacks, account);
     if (attribute === "arn" && name) return localArn(type, name, account);
-    if (attribute === "url" && type === "aws_sqs_queue") return `${account.sqsEndpoint}/${account.accountId}/${name}`;
+    if (attribute === "url" && type === "aws_sqs_queue") return localQueueUrl(account, name);
     if (attribute === "id" && name) return name;
   }
   throw new Error(`${stackId}: the local platform cannot resolve \${${reference}}`);
+}
+
+/** A queue's URL on the local SQS. */
+export function localQueueUrl(account: LocalAccount, queueName: string): string {
+  return `${account.sqsEndpoint}/${account.accountId}/${queueName}`;
 }
 
 function localArn(type: string, name: string, { accountId, region }: LocalAccount): string {

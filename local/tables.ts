@@ -1,20 +1,36 @@
-import { CreateTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { environments } from "../config";
+import type { TableKeySchema } from "../modules/project-table";
 import type { StackJson } from "./synthesized";
 
-/** Creates, in a local DynamoDB, every table a synthesized stack defines, with its key schema. */
-export async function createTablesFromStack(stack: StackJson, endpoint: string): Promise<string[]> {
-  const client = new DynamoDBClient({ endpoint, region: "eu-west-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-  const names: string[] = [];
-  for (const table of Object.values(stack.resource?.aws_dynamodb_table ?? {})) {
-    const keySchema: KeySchemaElement[] = [{ AttributeName: table.hash_key, KeyType: "HASH" }];
-    if (table.range_key) keySchema.push({ AttributeName: table.range_key, KeyType: "RANGE" });
-    const attributes: AttributeDefinition[] = (table.attribute as { name: string; type: "S" | "N" | "B" }[]).map((attribute) => ({
-      AttributeName: attribute.name,
-      AttributeType: attribute.type,
-    }));
-    await client.send(new CreateTableCommand({ TableName: table.name, KeySchema: keySchema, AttributeDefinitions: attributes, BillingMode: "PAY_PER_REQUEST" }));
-    names.push(table.name);
+/** Creates tables in a local DynamoDB from their key schemas (the stacks' `tables` fields). */
+export async function createTables(tables: readonly TableKeySchema[], endpoint: string, region = environments.dev!.region): Promise<string[]> {
+  const client = new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    for (const table of tables) {
+      await client.send(
+        new CreateTableCommand({
+          TableName: table.tableName,
+          KeySchema: [{ AttributeName: table.partitionKey, KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: table.partitionKey, AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+    }
+    return tables.map((table) => table.tableName);
+  } finally {
+    client.destroy();
   }
-  client.destroy();
-  return names;
+}
+
+/**
+ * The same, for every table a synthesized stack defines (for tests and benchmarks that hold only
+ * the JSON). ProjectTable has a string partition key only; anything else fails here.
+ */
+export async function createTablesFromStack(stack: StackJson, endpoint: string, region?: string): Promise<string[]> {
+  const tables = Object.values(stack.resource?.aws_dynamodb_table ?? {}).map((table): TableKeySchema => {
+    if (table.range_key || table.attribute.length !== 1 || table.attribute[0].type !== "S") throw new Error(`table ${table.name}: only a string partition key is supported`);
+    return { tableName: table.name, partitionKey: table.hash_key };
+  });
+  return createTables(tables, endpoint, region);
 }

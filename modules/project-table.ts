@@ -8,6 +8,13 @@ export interface ProjectTableProps {
   readonly partitionKey: string;
 }
 
+/** A table's name and key schema as data (what a local DynamoDB needs to create it). */
+export interface TableKeySchema {
+  readonly tableName: string;
+  /** String partition key. */
+  readonly partitionKey: string;
+}
+
 /**
  * An on-demand DynamoDB table with point-in-time recovery, deletion protection and KMS
  * encryption; roles get access through its grant methods.
@@ -16,6 +23,8 @@ export class ProjectTable extends Construct {
   readonly table: DynamodbTable;
   readonly tableName: string;
   readonly tableArn: string;
+  /** The name and key schema as given, not Terraform references. */
+  readonly keySchema: TableKeySchema;
 
   constructor(scope: Construct, id: string, props: ProjectTableProps) {
     super(scope, id);
@@ -28,6 +37,7 @@ export class ProjectTable extends Construct {
       deletionProtectionEnabled: true,
       serverSideEncryption: { enabled: true },
     });
+    this.keySchema = { tableName: props.tableName, partitionKey: props.partitionKey };
     this.tableName = this.table.name;
     this.tableArn = this.table.arn;
   }

@@ -5,7 +5,7 @@ import { Fn } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
-import { claimPolicyDocument } from "../contracts/iot-policies";
+import { claimPolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
 import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
 import { SERIAL_TABLE_KEY, STRANDED_PROVISIONING_SECONDS } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
@@ -15,7 +15,7 @@ import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
 import { functionEntry } from "./functions";
-import { ProjectTable } from "../modules/project-table";
+import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import type { IotStack } from "./iot";
 import type { RolesStack } from "./roles";
 
@@ -27,6 +27,13 @@ const HOOK_PAYLOAD_VERSION = "2020-04-01";
  * pre-provisioning hook, and the fleet provisioning template.
  */
 export class IotFleetStack extends ProjectStack<"iot-fleet"> {
+  /** The tables this stack deploys, as data. */
+  readonly tables: readonly TableKeySchema[];
+  /** The policy of the claim certificates, as data. */
+  readonly claimPolicy: IotPolicyDescription;
+  /** The fleet provisioning template as data, with resource names instead of references. */
+  readonly provisioningTemplate: { readonly templateName: string; readonly body: ReturnType<typeof deviceProvisioningTemplate> };
+
   constructor(scope: Construct, config: EnvironmentConfig, dependencies: { iot: IotStack; roles: RolesStack }) {
     super(scope, "iot-fleet", { config });
     const iot = this.outputsOf(dependencies.iot);
@@ -35,13 +42,20 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const names = this.names;
 
     const serials = new ProjectTable(this, "serial-table", { tableName: names.serialTable, partitionKey: SERIAL_TABLE_KEY });
-    const thingType = new IotThingType(this, "thing-type", { name: `${names.prefix}-device`, properties: { description: "Smart-home Raspberry Pi" } });
-    const thingGroup = new IotThingGroup(this, "thing-group", { name: `${names.prefix}-devices` });
+    this.tables = [serials.keySchema];
+    const thingTypeName = `${names.prefix}-device`;
+    const thingGroupName = `${names.prefix}-devices`;
+    const thingType = new IotThingType(this, "thing-type", { name: thingTypeName, properties: { description: "Smart-home Raspberry Pi" } });
+    const thingGroup = new IotThingGroup(this, "thing-group", { name: thingGroupName });
 
     // --- Claim certificates, one per manufacturing batch -----------------------------------------
-    const claimPolicy = new ProjectIotPolicy(this, "claim-policy", {
+    this.claimPolicy = {
       policyName: `${names.prefix}-claim`,
-      document: claimPolicyDocument({ arnPrefix: account.arn("iot", "") }, names.provisioningTemplate, names.provisioningClientPrefix),
+      document: (arnPrefix) => claimPolicyDocument({ arnPrefix }, names.provisioningTemplate, names.provisioningClientPrefix),
+    };
+    const claimPolicy = new ProjectIotPolicy(this, "claim-policy", {
+      policyName: this.claimPolicy.policyName,
+      document: this.claimPolicy.document(account.arn("iot", "")),
     });
     const claims = config.fleet.batches.map((batch) => ({
       batch,
@@ -89,6 +103,14 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const invokeHook = hook.grantInvoke("iot", { principal: "iot.amazonaws.com", sourceAccount: account.accountId });
 
     // --- The provisioning template ----------------------------------------------------------------
+    const templateProps = {
+      thingNamePrefix: names.prefix,
+      thingTypeName,
+      thingGroupName,
+      devicePolicyName: dependencies.iot.policies.device.policyName,
+      deviceConfiguration: { topicRoot: names.topicRoot },
+    };
+    this.provisioningTemplate = { templateName: names.provisioningTemplate, body: deviceProvisioningTemplate(templateProps) };
     const provisioningRole = new ProjectRole(this, "provisioning-role", {
       roleName: names.role("iot-provisioning"),
       description: "AWS IoT fleet provisioning: create things and certificates from the template",
@@ -102,14 +124,9 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
       type: "FLEET_PROVISIONING",
       provisioningRoleArn: provisioningRole.roleArn,
       preProvisioningHook: { targetArn: hook.functionArn, payloadVersion: HOOK_PAYLOAD_VERSION },
+      // The same template as `provisioningTemplate`, naming the resources through Terraform's references.
       templateBody: JSON.stringify(
-        deviceProvisioningTemplate({
-          thingNamePrefix: names.prefix,
-          thingTypeName: thingType.name,
-          thingGroupName: thingGroup.name,
-          devicePolicyName: iot.device_policy_name,
-          deviceConfiguration: { topicRoot: names.topicRoot },
-        }),
+        deviceProvisioningTemplate({ ...templateProps, thingTypeName: thingType.name, thingGroupName: thingGroup.name, devicePolicyName: iot.device_policy_name }),
       ),
       // IAM is eventually consistent: IoT must be able to assume the role and call the hook at once.
       dependsOn: [registration, invokeHook],

@@ -2,15 +2,14 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsIotEndpoint } from "@cdktf/provider-aws/lib/data-aws-iot-endpoint";
-import { IotTopicRule, type IotTopicRuleErrorAction } from "@cdktf/provider-aws/lib/iot-topic-rule";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { DEVICE_TABLE_KEY } from "../contracts/device-table";
 import type { AlertFormatterEnvironment, DailyCheckEnvironment, DevicePresenceEnvironment } from "../contracts/function-environments";
-import { controllerPolicyDocument, devicePolicyDocument } from "../contracts/iot-policies";
-import { anyDeviceTopicFilter, LIFECYCLE_TOPIC_FILTER, thingNameTopicLevel } from "../contracts/topics";
+import { controllerPolicyDocument, devicePolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
+import { deviceTopicRules, TOPIC_RULE_LOG_GROUPS, type TopicRules, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { AlertsTopic } from "../modules/alerts-topic";
 import { AwsAccount } from "../modules/aws-account";
 import { DelayQueue } from "../modules/delay-queue";
@@ -18,33 +17,53 @@ import { ProjectIotPolicy } from "../modules/iot-policy";
 import { IotThingIdentity } from "../modules/iot-thing-identity";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectStack } from "../modules/project-stack";
-import { ProjectTable } from "../modules/project-table";
+import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import { functionEntry } from "./functions";
+import { TopicRuleResources } from "./topic-rules";
 import type { RolesStack } from "./roles";
 
-const IOT_SQL_VERSION = "2016-03-23";
+export interface IotStackOptions {
+  /** The topic rules; give the `roles` stack the same definition. @default deviceTopicRules */
+  readonly topicRules?: TopicRulesDefinition;
+}
 
 /**
  * AWS IoT Core for the controller and the devices: policies, the controller's identity, topic rules,
  * alerts, and offline detection from lifecycle events.
  */
 export class IotStack extends ProjectStack<"iot"> {
-  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { roles: RolesStack }) {
+  /** The SQS queue whose messages the presence function consumes (a delayed presence check), by name. */
+  readonly presenceCheckQueueName: string;
+  /** The tables this stack deploys, as data. */
+  readonly tables: readonly TableKeySchema[];
+  /** The IoT policies this stack deploys, as data. */
+  readonly policies: { readonly device: IotPolicyDescription; readonly controller: IotPolicyDescription };
+  /** The topic rules this stack deploys, as data (the local rules engine runs the same). */
+  readonly topicRules: TopicRules;
+
+  constructor(scope: Construct, config: EnvironmentConfig, dependencies: { roles: RolesStack }, options: IotStackOptions = {}) {
     super(scope, "iot", { config });
     const roles = this.outputsOf(dependencies.roles);
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
-    const policyScope = { arnPrefix: account.arn("iot", ""), topicRoot: names.topicRoot };
 
     // --- Policies and the controller's identity ----------------------------------------------
     const endpoint = new DataAwsIotEndpoint(this, "ats-endpoint", { endpointType: "iot:Data-ATS" });
+    this.policies = {
+      device: { policyName: `${names.prefix}-device`, document: (arnPrefix) => devicePolicyDocument({ arnPrefix, topicRoot: names.topicRoot }) },
+      controller: {
+        policyName: `${names.prefix}-controller`,
+        document: (arnPrefix) => controllerPolicyDocument({ arnPrefix, topicRoot: names.topicRoot }, names.controllerThing),
+      },
+    };
+    const iotArnPrefix = account.arn("iot", "");
     const devicePolicy = new ProjectIotPolicy(this, "device-policy", {
-      policyName: `${names.prefix}-device`,
-      document: devicePolicyDocument(policyScope),
+      policyName: this.policies.device.policyName,
+      document: this.policies.device.document(iotArnPrefix),
     });
     const controllerPolicy = new ProjectIotPolicy(this, "controller-policy", {
-      policyName: `${names.prefix}-controller`,
-      document: controllerPolicyDocument(policyScope, names.controllerThing),
+      policyName: this.policies.controller.policyName,
+      document: this.policies.controller.document(iotArnPrefix),
     });
     const controller = new IotThingIdentity(this, "controller-identity", {
       thingName: names.controllerThing,
@@ -64,6 +83,7 @@ export class IotStack extends ProjectStack<"iot"> {
     // --- Alerts and the device table ------------------------------------------------------------
     const alerts = new AlertsTopic(this, "alerts", { topicName: names.alertsTopic, emails: config.alerts.emails });
     const devices = new ProjectTable(this, "device-table", { tableName: names.deviceTable, partitionKey: DEVICE_TABLE_KEY });
+    this.tables = [devices.keySchema];
 
     let slackWebhookSecretName = "";
     if (config.alerts.slack) {
@@ -91,7 +111,8 @@ export class IotStack extends ProjectStack<"iot"> {
     // Lifecycle events can arrive late, twice or out of order, so a disconnect is only trusted after
     // a grace period: the presence function queues a check with an SQS message delay (up to 15
     // minutes, no extra service, retried and dead-lettered by SQS) rather than a one-time schedule.
-    const presenceChecks = new DelayQueue(this, "presence-checks", { queueName: names.queue("presence-checks") });
+    this.presenceCheckQueueName = names.queue("presence-checks");
+    const presenceChecks = new DelayQueue(this, "presence-checks", { queueName: this.presenceCheckQueueName });
     // IoT invokes the function asynchronously: an event that keeps failing is kept here, not lost.
     const failedPresenceEvents = new SqsQueue(this, "presence-events-dead-letters", {
       name: names.queue("presence-events-dead-letters"),
@@ -146,65 +167,29 @@ export class IotStack extends ProjectStack<"iot"> {
     new CloudwatchEventTarget(this, "daily-check-target", { rule: daily.name, arn: dailyCheck.functionArn });
     dailyCheck.grantInvoke("schedule", { principal: "events.amazonaws.com", sourceArn: daily.arn, sourceAccount: account.accountId });
 
-    // --- Topic rules ------------------------------------------------------------------------------
+    // --- Topic rules ---------------------------------------------------------------------------
     const ruleErrors = new CloudwatchLogGroup(this, "rule-error-logs", {
-      name: names.logGroup("iot/rule-errors"),
+      name: names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors),
       retentionInDays: config.logRetentionDays,
     });
     const responseLogs = new CloudwatchLogGroup(this, "response-logs", {
-      name: names.logGroup("iot/responses"),
+      name: names.logGroup(TOPIC_RULE_LOG_GROUPS.responses),
       retentionInDays: config.logRetentionDays,
     });
-    const errorAction: IotTopicRuleErrorAction = {
-      cloudwatchLogs: { logGroupName: ruleErrors.name, roleArn: roles.iot_rules_role_arn },
-    };
-    const thingLevel = thingNameTopicLevel(names.topicRoot);
-
-    new IotTopicRule(this, "device-errors-rule", {
-      name: names.iotRule("device_errors_to_alerts"),
-      description: "Device errors to the alerts topic (e-mail, Slack)",
-      enabled: true,
-      sqlVersion: IOT_SQL_VERSION,
-      sql: `SELECT *, topic(${thingLevel}) AS thingName FROM '${anyDeviceTopicFilter(names.topicRoot, "errors")}'`,
-      // RAW: the subscribers (e-mail, the Slack formatter) take the device-error JSON as it is. "JSON"
-      // would make SNS demand a top-level "default" key and refuse every publish (IoT API reference,
-      // SnsAction.messageFormat; SNS Publish, MessageStructure).
-      sns: [{ targetArn: alerts.topicArn, roleArn: roles.iot_alerts_role_arn, messageFormat: "RAW" }],
-      errorAction,
+    this.topicRules = (options.topicRules ?? deviceTopicRules)(names);
+    const rules = new TopicRuleResources(this, {
+      topicRules: this.topicRules,
+      roleArns: { "iot-alerts": roles.iot_alerts_role_arn, "iot-rules": roles.iot_rules_role_arn },
+      // What this stack owns is referred to, so Terraform orders the rules after it; other names as they are.
+      owned: {
+        topics: { [names.alertsTopic]: alerts.topicArn },
+        tables: { [names.deviceTable]: devices.tableName },
+        logGroups: { [names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors)]: ruleErrors.name, [names.logGroup(TOPIC_RULE_LOG_GROUPS.responses)]: responseLogs.name },
+        functions: { [names.lambdaFunction("device-presence")]: presence.functionArn },
+      },
+      arn: (service, resource) => account.arn(service, resource),
     });
-    new IotTopicRule(this, "device-responses-rule", {
-      name: names.iotRule("device_responses"),
-      description: "Device responses to CloudWatch Logs and the device table (last response)",
-      enabled: true,
-      sqlVersion: IOT_SQL_VERSION,
-      sql: `SELECT *, topic(${thingLevel}) AS thingName, timestamp() AS receivedAt FROM '${anyDeviceTopicFilter(names.topicRoot, "responses")}'`,
-      cloudwatchLogs: [{ logGroupName: responseLogs.name, roleArn: roles.iot_rules_role_arn }],
-      dynamodb: [
-        {
-          tableName: devices.tableName,
-          hashKeyField: DEVICE_TABLE_KEY,
-          hashKeyType: "STRING",
-          // An IoT substitution template, escaped from Terraform's own interpolation.
-          hashKeyValue: `$\${topic(${thingLevel})}`,
-          operation: "UPDATE",
-          payloadField: "lastResponse",
-          roleArn: roles.iot_rules_role_arn,
-        },
-      ],
-      errorAction,
-    });
-    const presenceRule = new IotTopicRule(this, "presence-events-rule", {
-      name: names.iotRule("presence_events"),
-      description: "Lifecycle events of project clients to the presence function",
-      enabled: true,
-      sqlVersion: IOT_SQL_VERSION,
-      // Only project clients: claim certificates connect with other client ids while provisioning.
-      // Only connects and disconnects: the same filter also receives connect_failed events
-      // (docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html), which never change presence.
-      sql: `SELECT * FROM '${LIFECYCLE_TOPIC_FILTER}' WHERE startswith(clientId, '${names.prefix}-') AND (eventType = 'connected' OR eventType = 'disconnected')`,
-      lambda: [{ functionArn: presence.functionArn }],
-      errorAction,
-    });
+    const presenceRule = rules.ruleInvoking(names.lambdaFunction("device-presence"));
     presence.grantInvoke("lifecycle-rule", { principal: "iot.amazonaws.com", sourceArn: presenceRule.arn, sourceAccount: account.accountId });
 
     this.exportOutputs({

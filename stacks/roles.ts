@@ -1,6 +1,7 @@
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
+import { deviceTopicRules, topicRuleRoleStatements, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { anyDeviceTopicFilter, anyDeviceTopicPattern } from "../contracts/topics";
 import { AwsAccount } from "../modules/aws-account";
 import { GithubOidc } from "../modules/github-oidc";
@@ -8,12 +9,17 @@ import { ProjectRole, sharedPolicies } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
 import { terraformApplyStatements, terraformPlanStatements } from "./terraform-access";
 
+export interface RolesStackOptions {
+  /** The topic rules whose actions the IoT rule roles run; give the `iot` stack the same. @default deviceTopicRules */
+  readonly topicRules?: TopicRulesDefinition;
+}
+
 /**
  * Every IAM role of the platform. Resources of later stacks are named by the convention in
  * contracts/names.ts, so these policies scope to their ARNs before they exist.
  */
 export class RolesStack extends ProjectStack<"roles"> {
-  constructor(scope: Construct, config: EnvironmentConfig) {
+  constructor(scope: Construct, config: EnvironmentConfig, options: RolesStackOptions = {}) {
     super(scope, "roles", { config });
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
@@ -206,31 +212,20 @@ export class RolesStack extends ProjectStack<"roles"> {
         ArnLike: { "aws:SourceArn": account.arn("iot", `rule/${names.iotRulePattern}`) },
       },
     };
+    // What each role may do follows from the rules' actions (contracts/topic-rules.ts).
+    const ruleStatements = topicRuleRoleStatements((options.topicRules ?? deviceTopicRules)(names), names, (service, resource) => account.arn(service, resource));
     const iotAlerts = new ProjectRole(this, "iot-alerts-role", {
       roleName: names.role("iot-alerts"),
       description: "IoT topic rules: publish device errors to the alerts topic",
       trust: iotTrust,
     });
-    iotAlerts.allow("publish-alerts", [
-      { sid: "PublishAlerts", actions: ["sns:Publish"], resources: [account.arn("sns", names.alertsTopic)] },
-    ]);
+    iotAlerts.allow("publish-alerts", ruleStatements["iot-alerts"]);
     const iotRules = new ProjectRole(this, "iot-rules-role", {
       roleName: names.role("iot-rules"),
       description: "IoT topic rules: log device responses and record them in the device table",
       trust: iotTrust,
     });
-    iotRules.allow("log-and-record-responses", [
-      {
-        sid: "WriteIotLogs",
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        resources: [account.arn("logs", `log-group:${names.logGroupPattern}`)],
-      },
-      {
-        sid: "RecordLastResponse",
-        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
-        resources: [account.arn("dynamodb", `table/${names.deviceTable}`)],
-      },
-    ]);
+    iotRules.allow("log-and-record-responses", ruleStatements["iot-rules"]);
 
     this.exportOutputs({
       controller_instance_profile_name: instanceProfile.name,

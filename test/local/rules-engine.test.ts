@@ -33,7 +33,7 @@ describe("local rules engine", () => {
   const errorRule = (messageFormat?: "RAW" | "JSON"): TopicRule => ({
     name: "errors",
     sql: "SELECT *, topic(4) AS thingName FROM 'smarthome/dev/things/+/errors'",
-    actions: [{ kind: "sns", topicArn: "arn:aws:sns:eu-west-1:000000000000:alerts", messageFormat }],
+    actions: [{ kind: "sns", topicName: "alerts", messageFormat, role: "iot-alerts", sid: "PublishAlerts" }],
   });
 
   it("#8.1 an SNS action with messageFormat JSON and no top-level \"default\" fails into the error action, as on AWS", async () => {
