@@ -130,14 +130,7 @@ export class StateBucket extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [this.bucket.arn, objects],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          denyInsecureTransport(this.bucket.arn),
           {
             // State holds private keys: only Terraform's roles and the break-glass administrator read,
             // write or list it. Bucket settings stay with IAM, so an administrator is never locked
@@ -201,14 +194,7 @@ export class StateBucket extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [logs.arn, `${logs.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          denyInsecureTransport(logs.arn),
           {
             Sid: "StateBucketAccessLogDelivery",
             Effect: "Allow",
@@ -222,4 +208,16 @@ export class StateBucket extends Construct {
     });
     return logs;
   }
+}
+
+/** Refuses every request to a bucket and its objects that does not use TLS (S3 security best practices: the aws:SecureTransport condition). */
+function denyInsecureTransport(bucketArn: string) {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
 }
