@@ -53,3 +53,29 @@ export const fleetProvisioningTopics = {
   createCertificateFromCsr: "$aws/certificates/create-from-csr/json",
   registerThing: (templateName: string) => `$aws/provisioning-templates/${templateName}/provision/json`,
 };
+
+/**
+ * AWS IoT Jobs device MQTT API for one thing (reference/iot-jobs-sessions-delivery.md §1; AWS IoT
+ * developer guide "jobs-mqtt-api"). Requests are published to the bare topic; replies come on
+ * `<request>/accepted` and `<request>/rejected` to the requesting connection only.
+ */
+export function jobsTopics(thingName: string) {
+  const root = `$aws/things/${thingName}/jobs`;
+  return {
+    root,
+    /** Service push: which execution is next changed. */
+    notifyNext: `${root}/notify-next`,
+    /** Service push: the list of pending executions changed. */
+    notify: `${root}/notify`,
+    /** GetPendingJobExecutions. */
+    getPending: `${root}/get`,
+    /** StartNextPendingJobExecution. */
+    startNext: `${root}/start-next`,
+    /** DescribeJobExecution (`jobId` may be `$next`). */
+    describe: (jobId: string) => `${root}/${jobId}/get`,
+    /** UpdateJobExecution. */
+    update: (jobId: string) => `${root}/${jobId}/update`,
+    accepted: (request: string) => `${request}/accepted`,
+    rejected: (request: string) => `${request}/rejected`,
+  };
+}
