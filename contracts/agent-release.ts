@@ -68,14 +68,20 @@ export function agentReleaseFileName(version: string, arch = "arm64"): string {
   return `smart-home-agent-${version}-linux-${arch}.tar.gz`;
 }
 
+/** Where releases live in the release bucket; IAM grants (CI's upload, IoT's presigned downloads) stop at it. */
+export const AGENT_RELEASE_KEY_PREFIX = "agent/";
+
 /** Object key of a release in the release bucket. */
 export function agentReleaseObjectKey(version: string, arch = "arm64"): string {
-  return `agent/${version}/${agentReleaseFileName(version, arch)}`;
+  return `${AGENT_RELEASE_KEY_PREFIX}${version}/${agentReleaseFileName(version, arch)}`;
 }
+
+/** Every agent-release job id starts with it; IAM grants (CreateJob, the presign role's trust) stop at it. */
+export const AGENT_RELEASE_JOB_PREFIX = "agent-";
 
 /** IoT job ids allow `[a-zA-Z0-9_-]`, 64 characters; one job per release and attempt. */
 export function agentReleaseJobId(version: string, attempt: string): string {
-  const id = `agent-${version.replace(/[^a-zA-Z0-9_-]/g, "_")}-${attempt}`;
+  const id = `${AGENT_RELEASE_JOB_PREFIX}${version.replace(/[^a-zA-Z0-9_-]/g, "_")}-${attempt}`;
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(id)) throw new Error(`job id ${id} is not a valid IoT job id`);
   return id;
 }

@@ -56,6 +56,19 @@ export interface ProjectNames {
   claimSecret(batch: string): string;
   /** Alias of the KMS key that encrypts Terraform state (the state stack creates it; every backend names it). */
   readonly stateKeyAlias: string;
+  /** The thing group every provisioned device joins (the provisioning template adds it): "all devices". */
+  readonly deviceThingGroup: string;
+  /**
+   * The agent-release bucket (iot-fleet stack). S3 names are global per partition, so the account id
+   * makes it unique without a config value; at most 29 + 16 + 12 = 57 of S3's 63 characters.
+   * Nobody relies on the name alone: the release script passes the account as ExpectedBucketOwner
+   * and the IAM policies require it as aws:ResourceAccount.
+   */
+  agentReleaseBucket(accountId: string): string;
+  /** Role IoT assumes to presign the download URLs of agent-release jobs (iot-fleet stack). */
+  readonly agentReleasePresignRole: string;
+  /** Role the agent-release workflow assumes through GitHub OIDC (roles stack). */
+  readonly githubAgentReleaseRole: string;
 }
 
 export function projectNames(project: string, environment: string): ProjectNames {
@@ -87,5 +100,9 @@ export function projectNames(project: string, environment: string): ProjectNames
     serialTable: `${prefix}-serials`,
     claimSecret: (batch) => `${prefix}/claim/${batch}`,
     stateKeyAlias: `alias/${prefix}-terraform-state`,
+    deviceThingGroup: `${prefix}-devices`,
+    agentReleaseBucket: (accountId) => `${prefix}-agent-releases-${accountId}`,
+    agentReleasePresignRole: `${prefix}-agent-release-presign`,
+    githubAgentReleaseRole: `${prefix}-github-agent-release`,
   };
 }

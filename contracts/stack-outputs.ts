@@ -24,6 +24,7 @@ export const stackOutputs = {
     controller_instance_role_arn: "IAM role of the controller instance",
     github_plan_role_arn: "Role GitHub Actions assumes to plan on pull requests",
     github_deploy_role_arn: "Role GitHub Actions assumes to deploy from the deploy branch",
+    github_agent_release_role_arn: "Role GitHub Actions assumes to release the Pi agent on an agent-v* tag",
     iot_alerts_role_arn: "Role IoT topic rules assume to publish alerts to SNS",
     iot_rules_role_arn: "Role IoT topic rules assume to write CloudWatch Logs and DynamoDB",
   },
@@ -51,6 +52,8 @@ export const stackOutputs = {
     provisioning_template_name: "Fleet provisioning template devices register with",
     claim_certificate_secrets: "JSON map of batch name to the secret holding its claim certificate and key",
     thing_group_name: "Thing group of provisioned devices",
+    agent_release_bucket_name: "S3 bucket of Pi agent releases (npm run release:agent uploads to it)",
+    agent_release_presign_role_arn: "Role IoT assumes to presign agent-release download URLs in job documents",
   },
   api: {
     serial_api_url: "Base URL of the serial API (stage included)",

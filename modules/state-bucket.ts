@@ -211,7 +211,7 @@ export class StateBucket extends Construct {
 }
 
 /** Refuses every request to a bucket and its objects that does not use TLS (S3 security best practices: the aws:SecureTransport condition). */
-function denyInsecureTransport(bucketArn: string) {
+export function denyInsecureTransport(bucketArn: string) {
   return {
     Sid: "DenyInsecureTransport",
     Effect: "Deny",

@@ -6,14 +6,17 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
 import { claimPolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
+import { AGENT_RELEASE_JOB_PREFIX, AGENT_RELEASE_KEY_PREFIX } from "../contracts/agent-release";
 import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
 import { SERIAL_TABLE_KEY, STRANDED_PROVISIONING_SECONDS } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
 import { ClaimCertificate } from "../modules/claim-certificate";
+import { IotJobPresignRole } from "../modules/iot-job-presign-role";
 import { ProjectIotPolicy } from "../modules/iot-policy";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
+import { ReleaseBucket } from "../modules/release-bucket";
 import { functionEntry } from "./functions";
 import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import type { IotStack } from "./iot";
@@ -44,7 +47,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const serials = new ProjectTable(this, "serial-table", { tableName: names.serialTable, partitionKey: SERIAL_TABLE_KEY });
     this.tables = [serials.keySchema];
     const thingTypeName = `${names.prefix}-device`;
-    const thingGroupName = `${names.prefix}-devices`;
+    const thingGroupName = names.deviceThingGroup;
     const thingType = new IotThingType(this, "thing-type", { name: thingTypeName, properties: { description: "Smart-home Raspberry Pi" } });
     const thingGroup = new IotThingGroup(this, "thing-group", { name: thingGroupName });
 
@@ -132,12 +135,25 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
       dependsOn: [registration, invokeHook],
     });
 
+    // --- Over-the-air agent releases (npm run release:agent, docs/agent-releases.md) ---------------
+    // A job targets the thing group above ("all devices", CONTINUOUS) or single things; IoT swaps
+    // the job document's presigned-URL placeholder for a URL signed with the presign role.
+    const releases = new ReleaseBucket(this, "agent-release-bucket", { bucketName: names.agentReleaseBucket(account.accountId) });
+    const presign = new IotJobPresignRole(this, "agent-release-presign-role", {
+      roleName: names.agentReleasePresignRole,
+      account,
+      jobIdPattern: `${AGENT_RELEASE_JOB_PREFIX}*`,
+      objectArns: [account.s3Arn(names.agentReleaseBucket(account.accountId), `${AGENT_RELEASE_KEY_PREFIX}*`)],
+    });
+
     this.exportOutputs({
       serial_table_name: serials.tableName,
       serial_table_arn: serials.tableArn,
       provisioning_template_name: template.name,
       claim_certificate_secrets: Fn.jsonencode(Object.fromEntries(claims.map(({ batch, claim }) => [batch.name, claim.secret.name]))),
       thing_group_name: thingGroup.name,
+      agent_release_bucket_name: releases.bucketName,
+      agent_release_presign_role_arn: presign.roleArn,
     });
   }
 }

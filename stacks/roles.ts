@@ -1,6 +1,7 @@
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
+import { AGENT_RELEASE_JOB_PREFIX, AGENT_RELEASE_KEY_PREFIX } from "../contracts/agent-release";
 import { deviceTopicRules, topicRuleRoleStatements, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { anyDeviceTopicFilter, anyDeviceTopicPattern } from "../contracts/topics";
 import { AwsAccount } from "../modules/aws-account";
@@ -198,9 +199,46 @@ export class RolesStack extends ProjectStack<"roles"> {
         resources: [
           account.globalArn("iam", `role/${names.role("github-plan")}`),
           account.globalArn("iam", `role/${deployRoleName}`),
+          account.globalArn("iam", `role/${names.githubAgentReleaseRole}`),
           account.globalArn("iam", `policy/${names.prefix}-terraform-*`),
           account.globalArn("iam", "oidc-provider/token.actions.githubusercontent.com"),
         ],
+      },
+    ]);
+
+    // --- GitHub Actions: release the Pi agent on an agent-v* tag (agent-release.yml) ------------
+    // Upload the tarball and create an IoT job, nothing else: no Terraform, no state. IAM policy
+    // scoping from the Service Authorization Reference (AWS IoT): CreateJob takes the job and
+    // every target (thing, thinggroup) as resources; DescribeJob the job.
+    const releaseBucket = names.agentReleaseBucket(account.accountId);
+    const agentRelease = github.role("github-agent-release-role", {
+      roleName: names.githubAgentReleaseRole,
+      description: "GitHub Actions: upload a Pi agent release and create its IoT job (agent-v* tags only)",
+      who: { tag: "agent-v*" },
+    });
+    const releaseJobs = account.arn("iot", `job/${AGENT_RELEASE_JOB_PREFIX}*`);
+    const releaseTargets = [account.arn("iot", `thinggroup/${names.deviceThingGroup}`), account.arn("iot", `thing/${names.prefix}-*`)];
+    agentRelease.allow("release-agent", [
+      {
+        sid: "UploadReleases",
+        actions: ["s3:PutObject", "s3:GetObject"],
+        resources: [account.s3Arn(releaseBucket, `${AGENT_RELEASE_KEY_PREFIX}*`)],
+        // Bucket names are global: never upload to a same-named bucket in another account.
+        conditions: { StringEquals: { "s3:ResourceAccount": account.accountId } },
+      },
+      {
+        // The script checks every target before it uploads anything (a clear error for a typo).
+        sid: "CheckTargets",
+        actions: ["iot:DescribeThingGroup", "iot:DescribeThing"],
+        resources: releaseTargets,
+      },
+      { sid: "CreateReleaseJobs", actions: ["iot:CreateJob"], resources: [releaseJobs, ...releaseTargets] },
+      { sid: "DescribeReleaseJobs", actions: ["iot:DescribeJob"], resources: [releaseJobs] },
+      {
+        sid: "PassPresignRole",
+        actions: ["iam:PassRole"],
+        resources: [account.globalArn("iam", `role/${names.agentReleasePresignRole}`)],
+        conditions: { StringEquals: { "iam:PassedToService": "iot.amazonaws.com" } },
       },
     ]);
 
@@ -232,6 +270,7 @@ export class RolesStack extends ProjectStack<"roles"> {
       controller_instance_role_arn: controller.roleArn,
       github_plan_role_arn: plan.roleArn,
       github_deploy_role_arn: deploy.roleArn,
+      github_agent_release_role_arn: agentRelease.roleArn,
       iot_alerts_role_arn: iotAlerts.roleArn,
       iot_rules_role_arn: iotRules.roleArn,
     });

@@ -236,6 +236,28 @@ function servicesTerraformManages(names: ProjectNames, account: AwsAccount, conf
       resources: [account.arn("dynamodb", `table/${p}-*`)],
     },
     {
+      // The iot-fleet stack's agent-release bucket, at bucket level only: object actions name object
+      // ARNs, so these grant no object reads or writes. The provider reads the bucket's settings
+      // one Get action each (HeadBucket is s3:ListBucket) and tags it through S3's TagResource API.
+      sid: "AgentReleaseBucket",
+      read: ["s3:Get*", "s3:ListBucket", "s3:ListTagsForResource"],
+      write: [
+        "s3:CreateBucket",
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketTagging",
+        "s3:TagResource",
+        "s3:UntagResource",
+      ],
+      resources: [account.s3Arn(names.agentReleaseBucket(account.accountId))],
+    },
+    {
       sid: "SecretsManager",
       // Refreshing a secret version reads its value: state holds it anyway.
       read: ["secretsmanager:Describe*", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"],

@@ -21,6 +21,7 @@ export interface BillableInventory {
   readonly restApis: number;
   /** SQS queues a Lambda event source mapping long-polls. */
   readonly polledQueues: number;
+  /** Buckets of Terraform state (the state bucket and its access-log bucket). */
   readonly buckets: number;
 }
 
@@ -101,6 +102,7 @@ export function billableInventory(stacks: Record<StackId, StackJson>, topicRoot:
     keptImages,
     restApis: all(stacks, "aws_api_gateway_rest_api").length,
     polledQueues: all(stacks, "aws_lambda_event_source_mapping").filter(({ resource }) => String(resource.event_source_arn).includes("aws_sqs_queue")).length,
-    buckets: all(stacks, "aws_s3_bucket").length,
+    // The state stack's buckets; the agent-release bucket holds a few tarballs of tens of MB, which round to nothing here.
+    buckets: all(stacks, "aws_s3_bucket").filter(({ stack }) => stack === "state").length,
   };
 }

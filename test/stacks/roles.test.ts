@@ -34,6 +34,7 @@ describe("roles stack", () => {
   it("creates exactly the platform's roles, named by the convention", () => {
     expect(Object.values(resources(roles, "aws_iam_role")).map((role) => role.name).sort()).toEqual([
       "smarthome-dev-controller",
+      "smarthome-dev-github-agent-release",
       "smarthome-dev-github-deploy",
       "smarthome-dev-github-plan",
       "smarthome-dev-iot-alerts",
@@ -197,7 +198,7 @@ describe("roles stack", () => {
       expect(size(JSON.parse(policy.policy))).toBeLessThanOrEqual(6144);
     }
     const roleList = Object.values(resources(roles, "aws_iam_role"));
-    expect(roleList.length).toBe(5);
+    expect(roleList.length).toBe(6);
     for (const role of roleList) {
       const inline = policiesOf(roles, role.name).inline;
       expect(inline.reduce((total, policy) => total + size(policy.document), 0)).toBeLessThanOrEqual(10240);
@@ -246,6 +247,7 @@ describe("roles stack", () => {
     expect(Object.keys(roles.output ?? {}).sort()).toEqual([
       "controller_instance_profile_name",
       "controller_instance_role_arn",
+      "github_agent_release_role_arn",
       "github_deploy_role_arn",
       "github_plan_role_arn",
       "iot_alerts_role_arn",
