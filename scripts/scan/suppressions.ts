@@ -124,12 +124,13 @@ export const skippedChecks: readonly SkippedCheck[] = [
   {
     checkId: "CKV_AWS_144",
     title: "S3 bucket has cross-region replication enabled",
-    reason: "a single-region platform; the state bucket is versioned, and a replica would copy the private keys in state to a second region",
+    reason:
+      "a single-region platform; the state bucket is versioned, and a replica would copy the private keys in state to a second region; the agent-release bucket is versioned and CI can rebuild any release from its tag",
   },
   {
     checkId: "CKV2_AWS_62",
     title: "S3 buckets have event notifications enabled",
-    reason: "nothing consumes the state bucket's object events",
+    reason: "nothing consumes the state bucket's or the agent-release bucket's object events (a release is rolled out by the IoT job the release script creates)",
   },
 ];
 
@@ -159,6 +160,20 @@ export const resourceSuppressions: readonly ResourceSuppression[] = [
     checkId: "CKV_AWS_145",
     reason:
       "the state bucket's access-log bucket uses SSE-S3, the encryption S3 server access log delivery works with without a key policy for the logging service (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html; SSE-KMS needs a grant to logging.s3.amazonaws.com, aws/aws-cdk#25350); the logs hold request metadata, not state",
+  },
+  {
+    stack: "iot-fleet",
+    address: "aws_s3_bucket.agent-release-bucket_AB93FF12",
+    checkId: "CKV_AWS_145",
+    reason:
+      "the agent releases are encrypted at rest with SSE-S3: they hold no secrets (the agent and its Node runtime) and devices trust them by their Ed25519 signature, not by who can read them; with SSE-KMS every IoT-presigned download would also need kms:Decrypt for the presign role (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)",
+  },
+  {
+    stack: "iot-fleet",
+    address: "aws_s3_bucket.agent-release-bucket_AB93FF12",
+    checkId: "CKV_AWS_18",
+    reason:
+      "only the agent-release role writes (CI on an agent-v* tag: its AssumeRoleWithWebIdentity is in CloudTrail, the run in GitHub) and devices read only through URLs IoT presigns per job execution; server access logs would need a log bucket of their own (the state log bucket admits only the state bucket, and its stack is applied by an administrator)",
   },
   {
     stack: "api",

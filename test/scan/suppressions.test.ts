@@ -19,7 +19,7 @@ describe("checkov suppressions (item 15)", () => {
       return !(type && name && stacks[stack].resource?.[type]?.[name]);
     });
     expect(missing).toEqual([]);
-    expect(resourceSuppressions).toHaveLength(6);
+    expect(resourceSuppressions).toHaveLength(8);
   });
 
   it("every entry has a check id and a reason, and no check id is skipped twice", () => {

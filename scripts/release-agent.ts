@@ -1,0 +1,50 @@
+/**
+ * npm run release:agent -- --version <v> --target <thing-group|thing[,thing…]|all> [--tarball <f>]
+ *   [--rollout-per-minute N] [--abort-failed-percent P --abort-min-executed N] [--dry-run]
+ *
+ * Uploads the Pi agent's release tarball to the agent-release bucket and creates the IoT job that
+ * rolls it out (docs/agent-releases.md). The Ed25519 signing key comes from
+ * AGENT_RELEASE_SIGNING_KEY or --signing-key-secret; the environment from SMART_HOME_ENV; AWS
+ * credentials and region from the usual chain (the config's region when none is set). Exits 0 when
+ * the job is created (or the dry run passed), 1 when a check or AWS refuses (nothing uploaded or
+ * created), 2 on bad usage.
+ */
+import { IoTClient } from "@aws-sdk/client-iot";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { STSClient } from "@aws-sdk/client-sts";
+import { join } from "node:path";
+import { loadEnvironment } from "../config";
+import { projectNames } from "../contracts/names";
+import { parseReleaseOptions, UsageError } from "./release-agent/options";
+import { releaseAgent, ReleaseError } from "./release-agent/release";
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options;
+  try {
+    options = parseReleaseOptions(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`release:agent: ${error.message}`);
+    return 2;
+  }
+  const config = loadEnvironment();
+  const region = process.env.AWS_REGION ?? config.region;
+  const clients = { s3: new S3Client({ region }), iot: new IoTClient({ region }), sts: new STSClient({ region }), secrets: new SecretsManagerClient({ region }) };
+  try {
+    await releaseAgent(options, { names: projectNames(config.project, config.name), region, distDirectory: join(__dirname, "..", "dist"), variables: process.env }, clients, (line) => console.log(line));
+    return 0;
+  } catch (error) {
+    if (error instanceof ReleaseError) console.error(`release:agent: ${error.message}; nothing was uploaded or created`);
+    else console.error(`release:agent: ${(error as Error).name}: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
