@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { parse } from "yaml";
 import { terraformProviders } from "../../scripts/lib/terraform-providers";
+import { releaseName } from "../../pi-agent/build";
 import { buildStacks } from "../../stacks/app";
 import { testConfig } from "../helpers/synth";
 
@@ -177,4 +178,26 @@ describe("the composite actions' shell", () => {
       expect([result.error?.message, result.stdout]).toEqual([undefined, ""]);
     }
   });
+});
+
+describe("agent-release.yml's version check", () => {
+  const release = parse(readFileSync(join(root, ".github", "workflows", "agent-release.yml"), "utf8"));
+  const check = release.jobs.release.steps.find((step: { name?: string }) => step.name === "Stop unless the tag names the agent's version").run as string;
+  const { version } = releaseName();
+
+  it("passes a tag that names the agent's version and hands the version to the next steps", () => {
+    const githubEnv = join(work, "agent-release.env");
+    const result = runBlock(check, root, { GITHUB_REF_NAME: `agent-v${version}`, GITHUB_ENV: githubEnv });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`releasing the agent ${version}`);
+    expect(readFileSync(githubEnv, "utf8")).toBe(`AGENT_VERSION=${version}\n`);
+  }, 60_000);
+
+  it("fails before building anything when the tag names another version", () => {
+    const githubEnv = join(work, "agent-release-other.env");
+    const result = runBlock(check, root, { GITHUB_REF_NAME: "agent-v99.0.0", GITHUB_ENV: githubEnv });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`::error title=Tag and agent version differ::tag agent-v99.0.0 releases 99.0.0, but the agent in this commit is ${version}`);
+    expect(() => readFileSync(githubEnv, "utf8")).toThrow(/ENOENT/);
+  }, 60_000);
 });

@@ -39,9 +39,9 @@ const CONFIGURE_AWS = "aws-actions/configure-aws-credentials@";
 const usesAws = (job: Job) => job.steps.some((step) => step.uses?.startsWith(CONFIGURE_AWS));
 
 describe("the workflows", () => {
-  it("are the five the issue asks for (agent-release.yml waits for npm run release:agent)", () => {
-    expect(Object.keys(workflows)).toEqual(["cd", "ci", "drift", "plan", "serials"]);
-    expect(allJobs).toHaveLength(13);
+  it("are the six the issue asks for", () => {
+    expect(Object.keys(workflows)).toEqual(["agent-release", "cd", "ci", "drift", "plan", "serials"]);
+    expect(allJobs).toHaveLength(14);
   });
 
   it("give every job a timeout and its own permissions, with nothing granted at the top", () => {
@@ -56,7 +56,7 @@ describe("the workflows", () => {
   it("grant id-token: write exactly to the jobs that assume an AWS role", () => {
     const withIdToken = allJobs.filter(({ job }) => job.permissions?.["id-token"] === "write").map(({ where }) => where);
     const assuming = allJobs.filter(({ job }) => usesAws(job)).map(({ where }) => where);
-    expect(withIdToken).toEqual(["cd.deploy", "drift.plan", "plan.plan"]);
+    expect(withIdToken).toEqual(["agent-release.release", "cd.deploy", "drift.plan", "plan.plan"]);
     expect(assuming).toEqual(withIdToken);
   });
 
@@ -73,10 +73,10 @@ describe("the workflows", () => {
 
   it("assume roles only through OIDC, from repository variables, never with keys", () => {
     const steps = allJobs.flatMap(({ where, job }) => job.steps.filter((step) => step.uses?.startsWith(CONFIGURE_AWS)).map((step) => ({ where, step })));
-    expect(steps).toHaveLength(3);
+    expect(steps).toHaveLength(4);
     for (const { where, step } of steps) {
       expect([where, Object.keys(step.with ?? {}).sort()]).toEqual([where, ["aws-region", "role-session-name", "role-to-assume", ...(where === "cd.deploy" ? ["role-duration-seconds"] : [])].sort()]);
-      expect(step.with?.["role-to-assume"]).toMatch(/^\$\{\{ vars\.(PLAN|DEPLOY)_ROLE_ARN \}\}$/);
+      expect(step.with?.["role-to-assume"]).toMatch(/^\$\{\{ vars\.(PLAN|DEPLOY|AGENT_RELEASE)_ROLE_ARN \}\}$/);
       expect(step.with?.["aws-region"]).toBe("${{ vars.AWS_REGION }}");
     }
     for (const file of [...workflowFiles.map((f) => join(workflowDir, f)), ...actionFiles]) {
@@ -235,6 +235,40 @@ describe("drift.yml", () => {
   });
 });
 
+describe("agent-release.yml", () => {
+  const release = workflows["agent-release"] as Workflow;
+  const job = release.jobs.release as Job;
+  const index = (predicate: (step: Step) => boolean) => job.steps.findIndex(predicate);
+
+  it("runs on agent-v* tags only, one release at a time, never cancelled half-way", () => {
+    expect(release.on).toEqual({ push: { tags: ["agent-v*"] } });
+    expect(release.concurrency).toEqual({ group: expect.stringMatching(/^agent-release-/), "cancel-in-progress": false });
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+  });
+
+  it("checks the tag against the agent's version, builds, assumes the release role, then releases", () => {
+    const check = index((step) => step.name === "Stop unless the tag names the agent's version");
+    const build = index((step) => step.run === "npm run build:agent");
+    const credentials = index((step) => step.uses?.startsWith(CONFIGURE_AWS) ?? false);
+    const publish = index((step) => /npm run --silent release:agent/.test(step.run ?? ""));
+    expect([check, build, credentials, publish].every((at) => at > 0)).toBe(true);
+    expect(check).toBeLessThan(build);
+    expect(build).toBeLessThan(credentials);
+    expect(credentials).toBe(publish - 1);
+    expect(publish).toBe(job.steps.length - 1);
+    expect(job.steps[check]?.run).toContain("releaseName().version");
+    expect(job.steps[publish]?.run).toBe('npm run --silent release:agent -- --version "$AGENT_VERSION" --target "$TARGET" --attempt "${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"');
+  });
+
+  it("hands the signing key to the release step alone, from a secret, through its environment", () => {
+    const withKey = allJobs.flatMap(({ where, job: each }) => each.steps.filter((step) => JSON.stringify(step).includes("AGENT_RELEASE_SIGNING_KEY")).map((step) => ({ where, step })));
+    expect(withKey).toHaveLength(1);
+    expect(withKey[0]?.where).toBe("agent-release.release");
+    expect(withKey[0]?.step.env?.AGENT_RELEASE_SIGNING_KEY).toBe("${{ secrets.AGENT_RELEASE_SIGNING_KEY }}");
+    expect(withKey[0]?.step.run).not.toContain("AGENT_RELEASE_SIGNING_KEY");
+  });
+});
+
 describe("serials.yml", () => {
   it("registers a list of serials by hand with the API key secret", () => {
     const serials = workflows.serials as Workflow;
@@ -259,16 +293,21 @@ describe("the OIDC subjects the roles stack trusts are exactly the ones the work
     if (job.environment) return [`repo:${repository}:environment:${typeof job.environment === "string" ? job.environment : job.environment.name}`];
     return Object.entries(workflow.on).flatMap(([event, filter]) => {
       if (event === "pull_request") return [`repo:${repository}:pull_request`];
-      if (event === "push") return (filter.branches as string[]).map((branch) => `repo:${repository}:ref:refs/heads/${branch}`);
+      if (event === "push") {
+        return [
+          ...((filter.branches ?? []) as string[]).map((branch) => `repo:${repository}:ref:refs/heads/${branch}`),
+          ...((filter.tags ?? []) as string[]).map((tag) => `repo:${repository}:ref:refs/tags/${tag}`),
+        ];
+      }
       if (event === "schedule" || event === "workflow_dispatch") return [`repo:${repository}:ref:refs/heads/${defaultBranch}`];
       throw new Error(`no subject rule for ${event}`);
     });
   }
 
-  it("for the plan and deploy roles", () => {
+  it("for the plan, deploy and agent-release roles", () => {
     const roles = synthAll().roles;
     // Repository variables hold the roles stack's outputs: PLAN_ROLE_ARN = github_plan_role_arn …
-    const variables = { PLAN_ROLE_ARN: "github_plan_role_arn", DEPLOY_ROLE_ARN: "github_deploy_role_arn" } as const;
+    const variables = { PLAN_ROLE_ARN: "github_plan_role_arn", DEPLOY_ROLE_ARN: "github_deploy_role_arn", AGENT_RELEASE_ROLE_ARN: "github_agent_release_role_arn" } as const;
     const presented = new Map<string, Set<string>>();
     for (const { workflow, job } of allJobs.filter(({ job }) => usesAws(job))) {
       const variable = /vars\.(\w+)/.exec(String(job.steps.find((step) => step.uses?.startsWith(CONFIGURE_AWS))?.with?.["role-to-assume"]))?.[1] as keyof typeof variables;
@@ -276,12 +315,14 @@ describe("the OIDC subjects the roles stack trusts are exactly the ones the work
       for (const subject of subjects(workflows[workflow] as Workflow, job)) set.add(subject);
       presented.set(variable, set);
     }
-    expect([...presented.keys()].sort()).toEqual(["DEPLOY_ROLE_ARN", "PLAN_ROLE_ARN"]);
+    expect([...presented.keys()].sort()).toEqual(["AGENT_RELEASE_ROLE_ARN", "DEPLOY_ROLE_ARN", "PLAN_ROLE_ARN"]);
     for (const [variable, output] of Object.entries(variables)) {
       const roleId = /^\$\{aws_iam_role\.([\w-]+)\.arn\}$/.exec(roles.output?.[output]?.value ?? "")?.[1] as string;
       const role = resources(roles, "aws_iam_role")[roleId];
       const [trust] = statements(JSON.parse(role.assume_role_policy));
-      const trusted = [trust?.Condition.StringEquals["token.actions.githubusercontent.com:sub"]].flat().sort();
+      // Exact subjects are StringEquals; a tag pattern (agent-v*) is StringLike, matched as GitHub's `tags:` filter matches.
+      const sub = "token.actions.githubusercontent.com:sub";
+      const trusted = [trust?.Condition.StringEquals[sub] ?? trust?.Condition.StringLike[sub]].flat().sort();
       expect([variable, trusted]).toEqual([variable, [...(presented.get(variable) ?? [])].sort()]);
     }
   });
