@@ -132,6 +132,30 @@ describe("npm run release:agent (moto)", () => {
     expect(result.upload).toBe("already there (same bytes)");
   }, 60_000);
 
+  it("an upload of other bytes that lands between the check and the write is not overwritten (If-None-Match), and no job is created", async () => {
+    const file = tarball("1.6.2");
+    // moto's real S3 conditional write decides; the wrapper only times another writer's upload.
+    const racing: ReleaseClients = {
+      ...clients,
+      s3: {
+        send: async (command: unknown) => {
+          if (command instanceof PutObjectCommand && command.input.Key === agentReleaseObjectKey("1.6.2") && command.input.IfNoneMatch === "*") {
+            await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: agentReleaseObjectKey("1.6.2"), Body: "someone else's build" }));
+          }
+          return clients.s3.send(command as PutObjectCommand);
+        },
+      } as unknown as S3Client,
+    };
+    const before = await jobIds();
+    await expect(releaseAgent(parseReleaseOptions(["--version", "1.6.2", "--target", "all", "--tarball", file]), environment(), racing)).rejects.toThrow(
+      /was uploaded with different bytes while this release ran; nothing was created/,
+    );
+    const stored = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: agentReleaseObjectKey("1.6.2") }));
+    expect(await stored.Body!.transformToString()).toBe("someone else's build");
+    expect(await objectVersions(agentReleaseObjectKey("1.6.2"))).toBe(1);
+    expect(await jobIds()).toEqual(before);
+  }, 60_000);
+
   it("targets single things with a snapshot job", async () => {
     const result = await release(["--version", "1.7.0", "--target", thing, "--tarball", tarball("1.7.0"), "--attempt", "canary"]);
     const job = (await clients.iot.send(new DescribeJobCommand({ jobId: result.jobId }))).job;
