@@ -227,6 +227,14 @@ export class RolesStack extends ProjectStack<"roles"> {
         conditions: { StringEquals: { "s3:ResourceAccount": account.accountId } },
       },
       {
+        // Without s3:ListBucket, HeadObject of a release not yet uploaded answers 403 instead of 404
+        // (S3 API reference, HeadObject, "Permissions"); the bucket holds only releases.
+        sid: "FindReleases",
+        actions: ["s3:ListBucket"],
+        resources: [account.s3Arn(releaseBucket)],
+        conditions: { StringEquals: { "s3:ResourceAccount": account.accountId } },
+      },
+      {
         // The script checks every target before it uploads anything (a clear error for a typo).
         sid: "CheckTargets",
         actions: ["iot:DescribeThingGroup", "iot:DescribeThing"],

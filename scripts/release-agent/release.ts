@@ -151,7 +151,9 @@ async function existingSha256(s3: S3Client, bucket: string, key: string, owner: 
   try {
     head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ExpectedBucketOwner: owner, ChecksumMode: "ENABLED" }));
   } catch (error) {
-    if ((error as Error).name === "NotFound" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if ((error as Error).name === "NotFound" || status === 404) return undefined;
+    if (status === 403) throw new ReleaseError(`access to s3://${bucket}/${key} is denied: the bucket is not account ${owner}'s, or these credentials are not the agent-release role`);
     throw error;
   }
   if (head.ChecksumSHA256 && !head.ChecksumSHA256.includes("-")) return Buffer.from(head.ChecksumSHA256, "base64").toString("hex");

@@ -141,9 +141,10 @@ describe("the GitHub agent-release role (roles stack)", () => {
     ]);
   });
 
-  it("may only upload releases, check targets, create and describe agent jobs, and pass the presign role to IoT", () => {
+  it("may only upload and find releases, check targets, create and describe agent jobs, and pass the presign role to IoT", () => {
     expect(granted).toEqual([
       { Sid: "UploadReleases", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [OBJECTS], Condition: { StringEquals: { "s3:ResourceAccount": ACCOUNT } } },
+      { Sid: "FindReleases", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [`arn:${PARTITION}:s3:::${BUCKET}`], Condition: { StringEquals: { "s3:ResourceAccount": ACCOUNT } } },
       { Sid: "CheckTargets", Effect: "Allow", Action: ["iot:DescribeThingGroup", "iot:DescribeThing"], Resource: [GROUP, THINGS] },
       { Sid: "CreateReleaseJobs", Effect: "Allow", Action: ["iot:CreateJob"], Resource: [JOBS, GROUP, THINGS] },
       { Sid: "DescribeReleaseJobs", Effect: "Allow", Action: ["iot:DescribeJob"], Resource: [JOBS] },
