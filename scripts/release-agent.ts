@@ -4,10 +4,10 @@
  *
  * Uploads the Pi agent's release tarball to the agent-release bucket and creates the IoT job that
  * rolls it out (docs/agent-releases.md). The Ed25519 signing key comes from
- * AGENT_RELEASE_SIGNING_KEY or --signing-key-secret; the environment from SMART_HOME_ENV; AWS
- * credentials and region from the usual chain (the config's region when none is set). Exits 0 when
- * the job is created (or the dry run passed), 1 when a check or AWS refuses (nothing uploaded or
- * created), 2 on bad usage.
+ * AGENT_RELEASE_SIGNING_KEY or --signing-key-secret; the environment (and its region) from
+ * SMART_HOME_ENV; AWS credentials from the usual chain. Exits 0 when the job is created (or the
+ * dry run passed); 1 when a check refuses (nothing uploaded or created) or an AWS call fails (a
+ * tarball already uploaded stays: running again with the same bytes creates the job); 2 on bad usage.
  */
 import { IoTClient } from "@aws-sdk/client-iot";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -29,7 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loadEnvironment();
-  const region = process.env.AWS_REGION ?? config.region;
+  // The stacks deploy the bucket, the role and the things in the environment's region: use it, whatever AWS_REGION says.
+  const region = config.region;
   const clients = { s3: new S3Client({ region }), iot: new IoTClient({ region }), sts: new STSClient({ region }), secrets: new SecretsManagerClient({ region }) };
   try {
     await releaseAgent(options, { names: projectNames(config.project, config.name), region, distDirectory: join(__dirname, "..", "dist"), variables: process.env }, clients, (line) => console.log(line));

@@ -14,7 +14,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/clien
 import { execFileSync } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import {
   agentJobDocumentSchema,
   agentReleaseFileName,
@@ -198,7 +198,7 @@ export async function releaseAgent(options: ReleaseOptions, environment: Release
   const { names, region } = environment;
   // --- Checks: nothing is written until all of them pass ---------------------------------------
   const signingKey = await loadSigningKey(options, environment, clients);
-  const tarball = options.tarball ?? `${environment.distDirectory}/${agentReleaseFileName(options.version)}`;
+  const tarball = options.tarball ?? join(environment.distDirectory, agentReleaseFileName(options.version));
   checkTarball(tarball, options.version);
   const bytes = readFileSync(tarball);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
