@@ -25,8 +25,6 @@ export interface ProjectNames {
   logGroup(purpose: string): string;
   /** Matches every log group `logGroup()` names. */
   readonly logGroupPattern: string;
-  /** DynamoDB tables. */
-  table(purpose: string): string;
   /** The device table: presence and last response per thing. */
   readonly deviceTable: string;
   /** SNS topic for alerts. */
@@ -52,6 +50,12 @@ export interface ProjectNames {
   readonly provisioningClientPrefix: string;
   /** The serial registry table. */
   readonly serialTable: string;
+  /** IoT policy attached to every device certificate (the iot stack creates it, the template names it). */
+  readonly devicePolicy: string;
+  /** IoT thing type of every device. */
+  readonly deviceThingType: string;
+  /** IoT thing group every device joins when it provisions. */
+  readonly deviceThingGroup: string;
   /** Secrets Manager secret of one batch's claim certificate, key and device settings (iot-fleet stack). */
   claimSecret(batch: string): string;
   /** Alias of the KMS key that encrypts Terraform state (the state stack creates it; every backend names it). */
@@ -73,7 +77,6 @@ export function projectNames(project: string, environment: string): ProjectNames
     controllerLogGroup: `/${project}/${environment}/controller`,
     logGroup: (purpose) => `/${project}/${environment}/${purpose}`,
     logGroupPattern: `/${project}/${environment}/*`,
-    table: (purpose) => `${prefix}-${purpose}`,
     deviceTable: `${prefix}-devices`,
     alertsTopic: `${prefix}-alerts`,
     slackWebhookSecret: `${prefix}/alerts/slack-webhook`,
@@ -85,6 +88,9 @@ export function projectNames(project: string, environment: string): ProjectNames
     provisioningTemplate: `${prefix}-fleet`,
     provisioningClientPrefix: `provisioning-${prefix}-`,
     serialTable: `${prefix}-serials`,
+    devicePolicy: `${prefix}-device`,
+    deviceThingType: `${prefix}-device`,
+    deviceThingGroup: `${prefix}-devices`,
     claimSecret: (batch) => `${prefix}/claim/${batch}`,
     stateKeyAlias: `alias/${prefix}-terraform-state`,
   };
