@@ -19,12 +19,15 @@ export const SERIAL_NUMBER_PARAMETER = "SerialNumber";
  */
 export const THING_NAME_PARAMETER = "ThingName";
 
+/** The parameter IoT fills with the new certificate's id (a fleet template can only name the certificate by it). */
+export const CERTIFICATE_ID_PARAMETER = "AWS::IoT::Certificate::Id";
+
 export function deviceProvisioningTemplate(props: DeviceTemplateProps) {
   return {
     Parameters: {
       [SERIAL_NUMBER_PARAMETER]: { Type: "String" },
       [THING_NAME_PARAMETER]: { Type: "String" },
-      "AWS::IoT::Certificate::Id": { Type: "String" },
+      [CERTIFICATE_ID_PARAMETER]: { Type: "String" },
     },
     Resources: {
       thing: {
@@ -42,7 +45,7 @@ export function deviceProvisioningTemplate(props: DeviceTemplateProps) {
       },
       certificate: {
         Type: "AWS::IoT::Certificate",
-        Properties: { CertificateId: { Ref: "AWS::IoT::Certificate::Id" }, Status: "ACTIVE" },
+        Properties: { CertificateId: { Ref: CERTIFICATE_ID_PARAMETER }, Status: "ACTIVE" },
       },
       policy: {
         Type: "AWS::IoT::Policy",
