@@ -11,15 +11,19 @@
  * 1 when the API refuses or fails, 2 on bad usage (nothing is sent).
  */
 import { canonicalSerial, SERIAL_PATTERN_ANY_CASE } from "../contracts/devices";
+import { SERIAL_API, serialApiPath, type SerialApiRoute } from "../contracts/serial-api";
 import { BATCH_PATTERN, MAX_SERIALS_PER_REQUEST } from "../contracts/serial-registry";
 
 class UsageError extends Error {}
 
 interface Call {
-  method: "GET" | "POST" | "DELETE";
+  method: SerialApiRoute["method"];
   path: string;
   body?: unknown;
 }
+
+/** The call of a route on one serial. */
+const onSerial = (route: SerialApiRoute, serial: string): Call => ({ method: route.method, path: serialApiPath(route, { serial }) });
 
 /** The API calls a command line stands for; throws UsageError on anything malformed. */
 export function plan(args: readonly string[]): Call[] {
@@ -35,24 +39,26 @@ export function plan(args: readonly string[]): Call[] {
   if (bad.length > 0) throw new UsageError(`not a serial (${SERIAL_PATTERN_ANY_CASE.source}, any case): ${bad.map((serial) => JSON.stringify(serial)).join(", ")}`);
   const serials = written.map(canonicalSerial);
   const one = () => {
-    if (serials.length !== 1) throw new UsageError(`${command} takes exactly one serial`);
-    return encodeURIComponent(serials[0] as string);
+    const [serial] = serials;
+    if (serials.length !== 1 || serial === undefined) throw new UsageError(`${command} takes exactly one serial`);
+    return serial;
   };
   switch (command) {
     case "add": {
       if (serials.length === 0) throw new UsageError("add takes one or more serials");
       const calls: Call[] = [];
       for (let start = 0; start < serials.length; start += MAX_SERIALS_PER_REQUEST) {
-        calls.push({ method: "POST", path: "/serials", body: { serials: serials.slice(start, start + MAX_SERIALS_PER_REQUEST), ...(batch ? { batch } : {}) } });
+        const body = { serials: serials.slice(start, start + MAX_SERIALS_PER_REQUEST), ...(batch ? { batch } : {}) };
+        calls.push({ method: SERIAL_API.registerSerials.method, path: serialApiPath(SERIAL_API.registerSerials, {}), body });
       }
       return calls;
     }
     case "get":
-      return [{ method: "GET", path: `/serials/${one()}` }];
+      return [onSerial(SERIAL_API.getSerial, one())];
     case "reset":
-      return [{ method: "POST", path: `/serials/${one()}/reset` }];
+      return [onSerial(SERIAL_API.resetSerial, one())];
     case "revoke":
-      return [{ method: "DELETE", path: `/serials/${one()}` }];
+      return [onSerial(SERIAL_API.revokeSerial, one())];
     default:
       throw new UsageError("usage: npm run serials -- add|get|reset|revoke SERIAL… [--batch NAME]");
   }

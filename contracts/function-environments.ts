@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { STRANDED_PROVISIONING_SECONDS } from "./serial-registry";
+import { activeClaimCertificatesJsonSchema, STRANDED_PROVISIONING_SECONDS } from "./serial-registry";
 
 /**
  * The environment each Lambda reads. The stack that deploys a function types its environment with
@@ -33,8 +33,8 @@ export type AlertFormatterEnvironment = z.input<typeof alertFormatterEnvironment
 
 export const provisioningHookEnvironment = z.object({
   SERIAL_TABLE: nonEmpty,
-  /** JSON: `[{ "batch": "2026-11-a", "certificateId": "…" }]`, the claim certificates of active batches. */
-  ACTIVE_CLAIM_CERTIFICATES: nonEmpty,
+  /** JSON: `[{ "batch": "2026-11-a", "certificateId": "…" }]`, the claim certificates of active batches (parsed to id → batch). */
+  ACTIVE_CLAIM_CERTIFICATES: activeClaimCertificatesJsonSchema,
   /** `<project>-<env>`; a device's thing name is `<prefix>-<serial>`. */
   THING_NAME_PREFIX: nonEmpty,
   /** Seconds after which a `provisioned` serial with no thing counts as stranded (STRANDED_PROVISIONING_SECONDS). */
@@ -43,11 +43,7 @@ export const provisioningHookEnvironment = z.object({
 
 export const serialApiEnvironment = z.object({
   SERIAL_TABLE: nonEmpty,
-  THING_NAME_PREFIX: nonEmpty,
 });
 
 export type ProvisioningHookEnvironment = z.input<typeof provisioningHookEnvironment>;
 export type SerialApiEnvironment = z.input<typeof serialApiEnvironment>;
-
-/** One entry of ACTIVE_CLAIM_CERTIFICATES. */
-export const activeClaimCertificateSchema = z.object({ batch: nonEmpty, certificateId: nonEmpty });

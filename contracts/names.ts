@@ -25,8 +25,6 @@ export interface ProjectNames {
   logGroup(purpose: string): string;
   /** Matches every log group `logGroup()` names. */
   readonly logGroupPattern: string;
-  /** DynamoDB tables. */
-  table(purpose: string): string;
   /** The device table: presence and last response per thing. */
   readonly deviceTable: string;
   /** SNS topic for alerts. */
@@ -52,12 +50,16 @@ export interface ProjectNames {
   readonly provisioningClientPrefix: string;
   /** The serial registry table. */
   readonly serialTable: string;
+  /** IoT policy attached to every device certificate (the iot stack creates it, the template names it). */
+  readonly devicePolicy: string;
+  /** IoT thing type of every device. */
+  readonly deviceThingType: string;
+  /** IoT thing group every device joins when it provisions. */
+  readonly deviceThingGroup: string;
   /** Secrets Manager secret of one batch's claim certificate, key and device settings (iot-fleet stack). */
   claimSecret(batch: string): string;
   /** Alias of the KMS key that encrypts Terraform state (the state stack creates it; every backend names it). */
   readonly stateKeyAlias: string;
-  /** The thing group every provisioned device joins (the provisioning template adds it): "all devices". */
-  readonly deviceThingGroup: string;
   /**
    * The agent-release bucket (iot-fleet stack). S3 names are global per partition, so the account id
    * makes it unique without a config value; at most 29 + 16 + 12 = 57 of S3's 63 characters.
@@ -86,7 +88,6 @@ export function projectNames(project: string, environment: string): ProjectNames
     controllerLogGroup: `/${project}/${environment}/controller`,
     logGroup: (purpose) => `/${project}/${environment}/${purpose}`,
     logGroupPattern: `/${project}/${environment}/*`,
-    table: (purpose) => `${prefix}-${purpose}`,
     deviceTable: `${prefix}-devices`,
     alertsTopic: `${prefix}-alerts`,
     slackWebhookSecret: `${prefix}/alerts/slack-webhook`,
@@ -98,9 +99,11 @@ export function projectNames(project: string, environment: string): ProjectNames
     provisioningTemplate: `${prefix}-fleet`,
     provisioningClientPrefix: `provisioning-${prefix}-`,
     serialTable: `${prefix}-serials`,
+    devicePolicy: `${prefix}-device`,
+    deviceThingType: `${prefix}-device`,
+    deviceThingGroup: `${prefix}-devices`,
     claimSecret: (batch) => `${prefix}/claim/${batch}`,
     stateKeyAlias: `alias/${prefix}-terraform-state`,
-    deviceThingGroup: `${prefix}-devices`,
     agentReleaseBucket: (accountId) => `${prefix}-agent-releases-${accountId}`,
     agentReleasePresignRole: `${prefix}-agent-release-presign`,
     githubAgentReleaseRole: `${prefix}-github-agent-release`,

@@ -3,8 +3,6 @@
  * synthesizes it, and the local stand-in applies the synthesized copy.
  */
 export interface DeviceTemplateProps {
-  /** `<project>-<env>`: thing names are `<prefix>-<serial>`, as contracts/devices.ts names them. */
-  readonly thingNamePrefix: string;
   readonly thingTypeName: string;
   readonly thingGroupName: string;
   readonly devicePolicyName: string;
@@ -14,18 +12,29 @@ export interface DeviceTemplateProps {
 
 export const SERIAL_NUMBER_PARAMETER = "SerialNumber";
 
+/**
+ * The thing name, given by the pre-provisioning hook in its parameterOverrides (deviceThingName() of
+ * the canonical serial): the template restates no naming rule. A device that sends it itself is
+ * overridden, and without the hook's answer nothing is provisioned.
+ */
+export const THING_NAME_PARAMETER = "ThingName";
+
+/** The parameter IoT fills with the new certificate's id (a fleet template can only name the certificate by it). */
+export const CERTIFICATE_ID_PARAMETER = "AWS::IoT::Certificate::Id";
+
 export function deviceProvisioningTemplate(props: DeviceTemplateProps) {
   return {
     Parameters: {
       [SERIAL_NUMBER_PARAMETER]: { Type: "String" },
-      "AWS::IoT::Certificate::Id": { Type: "String" },
+      [THING_NAME_PARAMETER]: { Type: "String" },
+      [CERTIFICATE_ID_PARAMETER]: { Type: "String" },
     },
     Resources: {
       thing: {
         Type: "AWS::IoT::Thing",
-        // SerialNumber is canonical here: the pre-provisioning hook overrides it with canonicalSerial().
+        // Both parameters come from the pre-provisioning hook: the canonical serial and its thing name.
         Properties: {
-          ThingName: { "Fn::Join": ["", [`${props.thingNamePrefix}-`, { Ref: SERIAL_NUMBER_PARAMETER }]] },
+          ThingName: { Ref: THING_NAME_PARAMETER },
           ThingTypeName: props.thingTypeName,
           ThingGroups: [props.thingGroupName],
           AttributePayload: { serialNumber: { Ref: SERIAL_NUMBER_PARAMETER } },
@@ -36,7 +45,7 @@ export function deviceProvisioningTemplate(props: DeviceTemplateProps) {
       },
       certificate: {
         Type: "AWS::IoT::Certificate",
-        Properties: { CertificateId: { Ref: "AWS::IoT::Certificate::Id" }, Status: "ACTIVE" },
+        Properties: { CertificateId: { Ref: CERTIFICATE_ID_PARAMETER }, Status: "ACTIVE" },
       },
       policy: {
         Type: "AWS::IoT::Policy",

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { canonicalSerial, SERIAL_PATTERN_ANY_CASE } from "./devices";
+import { canonicalSerial, SERIAL_PATTERN, SERIAL_PATTERN_ANY_CASE } from "./devices";
 
 /**
  * The serial registry: which serials may become devices. CI registers serials through the serial
@@ -23,21 +23,55 @@ export const STRANDED_PROVISIONING_SECONDS = 600;
 /** The table's partition key. */
 export const SERIAL_TABLE_KEY = "serial";
 
-export interface SerialRecord {
-  serial: string;
-  status: SerialStatus;
+const timestamp = z.iso.datetime();
+const nonEmpty = z.string().check(z.minLength(1));
+
+/**
+ * An item of the serial table, parsed wherever one is read (functions/shared/serial-table.ts is the
+ * only code that reads or writes the table).
+ */
+export const serialRecordSchema = z.object({
+  serial: z.string().check(z.regex(SERIAL_PATTERN, `must match ${SERIAL_PATTERN.source}`)),
+  status: z.enum(SERIAL_STATUSES),
   /** Manufacturing batch the serial was registered under, when CI gave one. */
-  batch?: string;
-  registeredAt: string;
-  updatedAt: string;
-  provisionedAt?: string;
-  revokedAt?: string;
+  batch: z.optional(nonEmpty),
+  registeredAt: timestamp,
+  updatedAt: timestamp,
+  provisionedAt: z.optional(timestamp),
+  revokedAt: z.optional(timestamp),
   /** Thing and certificate the device got when it provisioned. */
-  thingName?: string;
-  certificateId?: string;
+  thingName: z.optional(nonEmpty),
+  certificateId: z.optional(nonEmpty),
   /** Claim certificate (batch) the device provisioned with. */
-  claimCertificateId?: string;
-}
+  claimCertificateId: z.optional(nonEmpty),
+});
+
+export type SerialRecord = z.infer<typeof serialRecordSchema>;
+
+/** One claim certificate of an active batch: the provisioning hook allows only these. */
+export const activeClaimCertificateSchema = z.object({ batch: nonEmpty, certificateId: nonEmpty });
+
+/**
+ * The provisioning hook's list of active claim certificates, as JSON text (its environment), parsed
+ * to claim certificate id → batch.
+ */
+export const activeClaimCertificatesJsonSchema = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((text: string, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.issues.push({ code: "custom", input: text, message: "must be JSON: [{\"batch\": …, \"certificateId\": …}]" });
+        return z.NEVER;
+      }
+    }),
+  ),
+  z.pipe(
+    z.array(activeClaimCertificateSchema),
+    z.transform((claims) => new Map(claims.map(({ batch, certificateId }) => [certificateId, batch]))),
+  ),
+);
 
 /**
  * A serial in any case (a Raspberry Pi reports lowercase hex), parsed to its canonical uppercase

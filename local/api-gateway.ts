@@ -5,12 +5,13 @@ import { createServer, type Server } from "node:http";
 import { LOCAL_ACCOUNT_ID } from "./aws-services";
 import { readBody } from "./http";
 
+/** A route as the keyed REST API module deploys it (contracts/serial-api.ts SERIAL_API_ROUTES is one table of them). */
 export interface LocalRoute {
   readonly method: string;
   /** API Gateway resource path, e.g. `/serials/{serial}/reset`. */
-  readonly resource: string;
+  readonly path: string;
   /** The model API Gateway validates the body against (draft-04 JSON schema). */
-  readonly bodySchema?: Record<string, unknown>;
+  readonly bodySchema?: { readonly schema: Record<string, unknown> };
 }
 
 export interface LocalApiGatewayOptions {
@@ -31,8 +32,8 @@ export function createLocalApiGateway(options: LocalApiGatewayOptions): Server {
   const ajv = new Ajv({ allErrors: true });
   const routes = options.routes.map((route) => ({
     ...route,
-    pattern: new RegExp(`^${route.resource.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`),
-    validate: route.bodySchema ? ajv.compile(route.bodySchema) : undefined,
+    pattern: new RegExp(`^${route.path.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`),
+    validate: route.bodySchema ? ajv.compile(route.bodySchema.schema) : undefined,
   }));
   return createServer(async (request, response) => {
     const send = (statusCode: number, body: string, headers: Record<string, string> = { "content-type": "application/json" }) => {
@@ -61,7 +62,7 @@ export function createLocalApiGateway(options: LocalApiGatewayOptions): Server {
     const pathParameters = found.match?.groups ? Object.fromEntries(Object.entries(found.match.groups).map(([name, value]) => [name, decodeURIComponent(value)])) : null;
     const result = await options.handler({
       httpMethod: request.method ?? "GET",
-      resource: found.route.resource,
+      resource: found.route.path,
       path,
       body: body === "" ? null : body,
       isBase64Encoded: false,
@@ -82,7 +83,7 @@ export function createLocalApiGateway(options: LocalApiGatewayOptions): Server {
         requestId: randomUUID(),
         requestTimeEpoch: Date.now(),
         resourceId: "local",
-        resourcePath: found.route.resource,
+        resourcePath: found.route.path,
         stage: options.stage,
       },
     });

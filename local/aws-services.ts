@@ -3,30 +3,21 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { readBody } from "./http";
+import { CERTIFICATE_STATUSES, IotRegistry } from "./iot-registry";
 import { environments } from "../config";
 
 /**
  * Local counterparts of the AWS services the functions call, on loopback:
  * - DynamoDB: dynalite (a real implementation, in memory);
- * - SNS Publish (query protocol), SQS SendMessage (JSON 1.0), Secrets Manager GetSecretValue
- *   (JSON 1.1), and the IoT registry calls the functions make (REST JSON: DescribeThing,
- *   ListThingPrincipals, DetachThingPrincipal, DeleteThing, UpdateCertificate): a small recorder speaking each wire
- *   protocol, because no free local implementation of them runs here. It keeps what was sent and
- *   can be told to fail.
+ * - SNS Publish (query protocol), SQS SendMessage (JSON 1.0) and Secrets Manager GetSecretValue
+ *   (JSON 1.1): a small recorder speaking each wire protocol, because no free local implementation
+ *   of them runs here. It keeps what was sent and can be told to fail.
+ * - the IoT registry calls the functions make (REST JSON: DescribeThing, ListThingPrincipals,
+ *   DetachThingPrincipal, DeleteThing, UpdateCertificate), served from one IotRegistry: the same
+ *   registry the local broker and fleet provisioning use, when the caller passes it.
  *
  * The real SDK clients talk to it through the standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
-/** The IoT registry calls the serial API makes, on whatever keeps the registry. */
-export interface IotControlPlane {
-  /** Principal ARNs attached to a thing; undefined when there is no such thing. */
-  listThingPrincipals(thingName: string): string[] | undefined;
-  detachThingPrincipal(thingName: string, principalArn: string): void;
-  /** false when the thing still has principals. */
-  deleteThing(thingName: string): boolean;
-  /** false when there is no such certificate. */
-  updateCertificate(certificateId: string, status: string): boolean;
-}
-
 /** The account the stand-ins act as when the environment's config names none. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
 
@@ -39,8 +30,8 @@ export interface LocalAccountRegion {
 export interface AwsStandInOptions {
   /** @default - LOCAL_ACCOUNT_ID in the region of the dev environment (config/environments/dev.ts) */
   account?: LocalAccountRegion;
-  /** @default - the stand-in's own `things` and `certificates` maps */
-  iot?: IotControlPlane;
+  /** The IoT registry the IoT calls act on. @default - a new, empty registry in `account` */
+  iot?: IotRegistry;
   /** Called for each SNS Publish after it is recorded (the local alert sink). */
   onPublish?(message: { topicArn: string; subject?: string; message: string }): void;
   /** Called for each SQS SendMessage after it is recorded (local event source mappings). */
@@ -52,10 +43,8 @@ export interface AwsStandIn {
   readonly published: { topicArn: string; subject?: string; message: string; messageStructure?: string }[];
   readonly sentMessages: { queueUrl: string; body: string; delaySeconds?: number }[];
   readonly secrets: Map<string, string>;
-  /** IoT registry: thing name → attached principals (certificate ARNs). */
-  readonly things: Map<string, Set<string>>;
-  /** IoT certificates: id → status (ACTIVE, INACTIVE, REVOKED …). */
-  readonly certificates: Map<string, string>;
+  /** The IoT registry the IoT calls act on. */
+  readonly iot: IotRegistry;
   /** Fail the next N publishes with an error the SDK does not retry (403 AuthorizationError). */
   failNextPublishes(count: number): void;
   close(): Promise<void>;
@@ -87,15 +76,8 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
   const published: AwsStandIn["published"] = [];
   const sentMessages: AwsStandIn["sentMessages"] = [];
   const secrets = new Map<string, string>();
-  const things = new Map<string, Set<string>>();
-  const certificates = new Map<string, string>();
   let publishFailures = 0;
-  const iot: IotControlPlane = options.iot ?? {
-    listThingPrincipals: (thingName) => (things.has(thingName) ? [...things.get(thingName)!] : undefined),
-    detachThingPrincipal: (thingName, principal) => void things.get(thingName)?.delete(principal),
-    deleteThing: (thingName) => (things.get(thingName)?.size ? false : (things.delete(thingName), true)),
-    updateCertificate: (certificateId, status) => certificates.has(certificateId) && (certificates.set(certificateId, status), true),
-  };
+  const iot = options.iot ?? new IotRegistry(account.accountId, account.region);
 
   const services = createServer(async (request, response) => {
     const body = await readBody(request);
@@ -141,7 +123,9 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     const certificatePath = /^\/certificates\/([0-9a-f]+)$/.exec(url.pathname);
     if (certificatePath && request.method === "PUT") {
       const id = certificatePath[1]!;
-      if (!iot.updateCertificate(id, url.searchParams.get("newStatus") ?? "")) return iotError(404, "ResourceNotFoundException", `certificate ${id} does not exist`);
+      const newStatus = CERTIFICATE_STATUSES.find((status) => status === url.searchParams.get("newStatus"));
+      if (!newStatus) return iotError(400, "InvalidRequestException", `newStatus must be one of ${CERTIFICATE_STATUSES.join(", ")}`);
+      if (!iot.updateCertificate(id, newStatus)) return iotError(404, "ResourceNotFoundException", `certificate ${id} does not exist`);
       response.writeHead(200).end();
       return;
     }
@@ -189,8 +173,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     published,
     sentMessages,
     secrets,
-    things,
-    certificates,
+    iot,
     failNextPublishes: (count) => {
       publishFailures = count;
     },

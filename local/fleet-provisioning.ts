@@ -1,3 +1,4 @@
+import { CERTIFICATE_ID_PARAMETER } from "../contracts/provisioning-template";
 import { fleetProvisioningTopics } from "../contracts/topics";
 import type { CertificateAuthority } from "./certificate-authority";
 import type { IotRegistry } from "./iot-registry";
@@ -16,7 +17,13 @@ export interface ProvisioningTemplate {
     DeviceConfiguration?: Record<string, string>;
   };
   /** The pre-provisioning hook: the real handler from functions/. */
-  readonly hook: (event: unknown) => Promise<{ allowProvisioning: boolean; parameterOverrides?: Record<string, string> }>;
+  readonly hook: (event: unknown) => Promise<HookAnswer>;
+}
+
+/** What a pre-provisioning hook answers (AWS IoT developer guide, "Pre-provisioning hooks"). */
+interface HookAnswer {
+  readonly allowProvisioning: boolean;
+  readonly parameterOverrides?: Readonly<Record<string, string>>;
 }
 
 export interface ProvisioningRequest {
@@ -50,9 +57,13 @@ export class FleetProvisioning {
     private readonly ownershipTokenLifetimeMs: number,
   ) {}
 
-  /** True for a topic this API answers. */
+  /** True for a request topic this API answers (the template's RegisterThing and the two certificate calls). */
   handles(topic: string): boolean {
-    return topic.startsWith("$aws/certificates/create") || topic.startsWith("$aws/provisioning-templates/");
+    return (
+      topic === fleetProvisioningTopics.createKeysAndCertificate ||
+      topic === fleetProvisioningTopics.createCertificateFromCsr ||
+      topic === fleetProvisioningTopics.registerThing(this.template.templateName)
+    );
   }
 
   async answer(request: ProvisioningRequest): Promise<ProvisioningAnswer> {
@@ -112,12 +123,12 @@ export class FleetProvisioning {
         clientId: request.clientId,
         parameters: rawParameters,
       })
-      .catch(() => ({ allowProvisioning: false }));
+      .catch((): HookAnswer => ({ allowProvisioning: false }));
     if (answer.allowProvisioning !== true) throw new Rejection(403, "AccessDenied", "Provisioning request is denied by the pre-provisioning hook.");
     const parameters: Record<string, string> = {
       ...(rawParameters as Record<string, string>),
-      ...(answer as { parameterOverrides?: Record<string, string> }).parameterOverrides,
-      "AWS::IoT::Certificate::Id": certificateId,
+      ...answer.parameterOverrides,
+      [CERTIFICATE_ID_PARAMETER]: certificateId,
     };
     const thingName = this.applyTemplate(parameters, certificateId);
     this.registry.redeemOwnershipToken(token);

@@ -4,6 +4,7 @@ import { randomUUID, X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
+import { lifecycleEventSchema } from "../contracts/lifecycle-events";
 import { lifecycleTopic } from "../contracts/topics";
 import { certificateIdOf, type CertificateAuthority } from "./certificate-authority";
 import type { FleetProvisioning } from "./fleet-provisioning";
@@ -100,7 +101,8 @@ export async function startIotBroker(options: {
   });
 
   const publishLifecycle = (eventType: "connected" | "disconnected", connection: Connection, extra: Record<string, unknown>) => {
-    const payload = {
+    // Parsed with the contract the presence function parses with: the stand-in sends only what AWS IoT would.
+    const payload = lifecycleEventSchema.parse({
       clientId: connection.clientId,
       timestamp: Date.now(),
       eventType,
@@ -108,7 +110,7 @@ export async function startIotBroker(options: {
       principalIdentifier: connection.certificateId,
       versionNumber: connection.versionNumber,
       ...extra,
-    };
+    });
     broker.publish({ cmd: "publish", topic: lifecycleTopic(eventType, connection.clientId), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, () => undefined);
   };
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { IotPolicyDocument } from "../contracts/iot-policies";
-import type { IotControlPlane } from "./aws-services";
 
-export type CertificateStatus = "ACTIVE" | "INACTIVE" | "REVOKED" | "PENDING_ACTIVATION";
+export const CERTIFICATE_STATUSES = ["ACTIVE", "INACTIVE", "REVOKED", "PENDING_ACTIVATION"] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
 export interface CertificateRecord {
   readonly certificateId: string;
@@ -20,7 +20,7 @@ export interface ThingRecord {
 }
 
 /** The AWS IoT registry, in memory: certificates, things, policies and what is attached to what. */
-export class IotRegistry implements IotControlPlane {
+export class IotRegistry {
   readonly certificates = new Map<string, CertificateRecord>();
   readonly things = new Map<string, ThingRecord>();
   readonly policies = new Map<string, IotPolicyDocument>();
@@ -81,6 +81,7 @@ export class IotRegistry implements IotControlPlane {
     this.ownershipTokens.delete(token);
   }
 
+  /** Principal ARNs attached to a thing; undefined when there is no such thing. */
   listThingPrincipals(thingName: string): string[] | undefined {
     const thing = this.things.get(thingName);
     return thing ? [...thing.principals].map((id) => this.certificateArn(id)) : undefined;
@@ -90,16 +91,18 @@ export class IotRegistry implements IotControlPlane {
     this.things.get(thingName)?.principals.delete(principalArn.split("/").pop() ?? "");
   }
 
+  /** false when the thing still has principals. */
   deleteThing(thingName: string): boolean {
     if (this.things.get(thingName)?.principals.size) return false;
     this.things.delete(thingName);
     return true;
   }
 
-  updateCertificate(certificateId: string, status: string): boolean {
+  /** false when there is no such certificate. */
+  updateCertificate(certificateId: string, status: CertificateStatus): boolean {
     const certificate = this.certificates.get(certificateId);
     if (!certificate) return false;
-    certificate.status = status as CertificateStatus;
+    certificate.status = status;
     for (const listener of this.statusListeners) listener(certificateId, certificate.status);
     return true;
   }

@@ -10,7 +10,8 @@ import type { IotPolicyDescription } from "../contracts/iot-policies";
 import type { ProjectNames } from "../contracts/names";
 import type { TopicRuleSpec } from "../contracts/topic-rules";
 import type { StackId } from "../contracts/stack-outputs";
-import { SERIAL_API_ROUTES, SERIAL_API_STAGE } from "../stacks/api";
+import { SERIAL_API_ROUTES } from "../contracts/serial-api";
+import { SERIAL_API_STAGE } from "../stacks/api";
 import type { IotFleetStack } from "../stacks/iot-fleet";
 import { createLocalApiGateway, type LocalApiGatewayOptions } from "./api-gateway";
 import { LOCAL_ACCOUNT_ID, snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
@@ -241,7 +242,7 @@ async function startSerialApi(handler: LocalApiGatewayOptions["handler"], accoun
     apiKey,
     accountId,
     handler,
-    routes: SERIAL_API_ROUTES.map((route) => ({ method: route.method, resource: route.path, bodySchema: route.bodySchema?.schema })),
+    routes: SERIAL_API_ROUTES,
   });
   await new Promise<void>((done) => server.listen(port, "127.0.0.1", () => done()));
   return { server, apiKey };

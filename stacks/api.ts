@@ -3,9 +3,9 @@ import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import type { SerialApiEnvironment } from "../contracts/function-environments";
-import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
+import { SERIAL_API_ROUTES } from "../contracts/serial-api";
 import { AwsAccount } from "../modules/aws-account";
-import { KeyedRestApi, type KeyedRoute } from "../modules/keyed-rest-api";
+import { KeyedRestApi } from "../modules/keyed-rest-api";
 import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
@@ -13,14 +13,6 @@ import { functionEntry } from "./functions";
 import type { IotFleetStack } from "./iot-fleet";
 
 export const SERIAL_API_STAGE = "v1";
-
-/** The serial API's routes; the local stand-in serves the same ones. */
-export const SERIAL_API_ROUTES: readonly KeyedRoute[] = [
-  { method: "POST", path: "/serials", bodySchema: { name: "RegisterSerials", schema: registerSerialsRequestJsonSchema() } },
-  { method: "GET", path: "/serials/{serial}" },
-  { method: "POST", path: "/serials/{serial}/reset" },
-  { method: "DELETE", path: "/serials/{serial}" },
-];
 
 /** The serial API CI calls to register the serials that may become devices. */
 export class ApiStack extends ProjectStack<"api"> {
@@ -35,7 +27,7 @@ export class ApiStack extends ProjectStack<"api"> {
       roleName: names.role("serial-api"),
       entry: functionEntry("serial-api"),
       description: "Registers, reads, resets and revokes device serials",
-      environment: { SERIAL_TABLE: fleet.serial_table_name, THING_NAME_PREFIX: names.prefix } satisfies SerialApiEnvironment,
+      environment: { SERIAL_TABLE: fleet.serial_table_name } satisfies SerialApiEnvironment,
       logRetentionDays: config.logRetentionDays,
       timeoutSeconds: 15,
     });

@@ -46,7 +46,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
 
     const serials = new ProjectTable(this, "serial-table", { tableName: names.serialTable, partitionKey: SERIAL_TABLE_KEY });
     this.tables = [serials.keySchema];
-    const thingTypeName = `${names.prefix}-device`;
+    const thingTypeName = names.deviceThingType;
     const thingGroupName = names.deviceThingGroup;
     const thingType = new IotThingType(this, "thing-type", { name: thingTypeName, properties: { description: "Smart-home Raspberry Pi" } });
     const thingGroup = new IotThingGroup(this, "thing-group", { name: thingGroupName });
@@ -107,7 +107,6 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
 
     // --- The provisioning template ----------------------------------------------------------------
     const templateProps = {
-      thingNamePrefix: names.prefix,
       thingTypeName,
       thingGroupName,
       devicePolicyName: dependencies.iot.policies.device.policyName,

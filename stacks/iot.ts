@@ -50,7 +50,7 @@ export class IotStack extends ProjectStack<"iot"> {
     // --- Policies and the controller's identity ----------------------------------------------
     const endpoint = new DataAwsIotEndpoint(this, "ats-endpoint", { endpointType: "iot:Data-ATS" });
     this.policies = {
-      device: { policyName: `${names.prefix}-device`, document: (arnPrefix) => devicePolicyDocument({ arnPrefix, topicRoot: names.topicRoot }) },
+      device: { policyName: names.devicePolicy, document: (arnPrefix) => devicePolicyDocument({ arnPrefix, topicRoot: names.topicRoot }) },
       controller: {
         policyName: `${names.prefix}-controller`,
         document: (arnPrefix) => controllerPolicyDocument({ arnPrefix, topicRoot: names.topicRoot }, names.controllerThing),

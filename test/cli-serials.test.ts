@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { registerSerialsRequestJsonSchema } from "../contracts/serial-registry";
+import { SERIAL_API_ROUTES } from "../contracts/serial-api";
 import { createLocalApiGateway } from "../local/api-gateway";
 import { startFunctionTestbed, type FunctionTestbed } from "./helpers/function-testbed";
 import { captureFunctionLogs } from "./helpers/logs";
@@ -21,18 +21,13 @@ captureFunctionLogs();
 let testbed: FunctionTestbed;
 
 beforeAll(async () => {
-  testbed = await startFunctionTestbed("iot-fleet", () => ({ SERIAL_TABLE: "smarthome-dev-serials", THING_NAME_PREFIX: "smarthome-dev" }));
+  testbed = await startFunctionTestbed("iot-fleet", () => ({ SERIAL_TABLE: "smarthome-dev-serials" }));
   const { handler } = await import("../functions/serial-api");
   gateway = createLocalApiGateway({
     stage: "v1",
     apiKey: API_KEY,
     handler,
-    routes: [
-      { method: "POST", resource: "/serials", bodySchema: registerSerialsRequestJsonSchema() },
-      { method: "GET", resource: "/serials/{serial}" },
-      { method: "POST", resource: "/serials/{serial}/reset" },
-      { method: "DELETE", resource: "/serials/{serial}" },
-    ],
+    routes: SERIAL_API_ROUTES,
   });
   await new Promise<void>((done) => gateway.listen(0, "127.0.0.1", () => done()));
   env = { SERIAL_API_URL: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/v1`, SERIAL_API_KEY: API_KEY };

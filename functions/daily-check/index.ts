@@ -3,7 +3,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { dailyCheckEnvironment } from "../../contracts/function-environments";
 import { publishAlert } from "../shared/alerts";
-import type { DeviceRecord } from "../../contracts/device-table";
+import { devicePresence, type DeviceRecord } from "../../contracts/device-table";
 import { createLogger, readEnvironment } from "../shared/runtime";
 import { shouldSend, summarize } from "./summary";
 
@@ -16,7 +16,10 @@ const sns = new SNSClient({});
 export async function handler(): Promise<{ sent: boolean; devices: number }> {
   const devices: DeviceRecord[] = [];
   for await (const page of paginateScan({ client: documents }, { TableName: environment.DEVICE_TABLE, ConsistentRead: true })) {
-    devices.push(...((page.Items ?? []) as DeviceRecord[]).filter((item) => typeof item.connected === "boolean"));
+    for (const item of page.Items ?? []) {
+      const device = devicePresence(item);
+      if (device) devices.push(device);
+    }
   }
   const summary = summarize(devices, Date.now());
   const sent = shouldSend(summary, environment.DAILY_DIGEST === "true");

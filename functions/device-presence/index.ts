@@ -7,7 +7,7 @@ import * as z from "zod/mini";
 import { devicePresenceEnvironment } from "../../contracts/function-environments";
 import { publishAlert } from "../shared/alerts";
 import { createLogger, readEnvironment } from "../shared/runtime";
-import { lifecycleEventSchema } from "./lifecycle-event";
+import { lifecycleEventSchema } from "../../contracts/lifecycle-events";
 import { applyLifecycleEvent, checkStillOffline, type OfflineCheck, type PresenceDependencies } from "./presence";
 
 /**

@@ -1,9 +1,9 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DeviceOfflineAlert } from "../../contracts/alerts";
-import type { DeviceRecord } from "../../contracts/device-table";
-import { unlessConditionFails } from "../shared/runtime";
-import { eventOrder, type LifecycleEvent } from "./lifecycle-event";
+import { devicePresence, type DeviceRecord } from "../../contracts/device-table";
+import { unlessConditionFails } from "../shared/conditional-write";
+import { eventOrder, type LifecycleEvent } from "../../contracts/lifecycle-events";
 
 /**
  * Lifecycle timestamps are accurate to ±2 minutes: within this window the version decides which
@@ -114,7 +114,7 @@ export async function checkStillOffline(check: OfflineCheck, deps: PresenceDepen
 
 async function readDevice(deps: PresenceDependencies, thingName: string): Promise<DeviceRecord | undefined> {
   const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.tableName, Key: { thingName }, ConsistentRead: true }));
-  return Item as DeviceRecord | undefined;
+  return Item === undefined ? undefined : devicePresence(Item);
 }
 
 /** A conditional UpdateItem on one device; false when the condition does not hold. */

@@ -1,10 +1,9 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import * as z from "zod/mini";
 import { canonicalSerial, deviceThingName } from "../../contracts/devices";
-import { SERIAL_NUMBER_PARAMETER } from "../../contracts/provisioning-template";
+import { SERIAL_NUMBER_PARAMETER, THING_NAME_PARAMETER } from "../../contracts/provisioning-template";
 import type { SerialRecord } from "../../contracts/serial-registry";
-import { unlessConditionFails } from "../shared/runtime";
+import type { SerialTable } from "../shared/serial-table";
 
 /** The pre-provisioning hook's input, as AWS IoT documents it. */
 export const preProvisioningEventSchema = z.object({
@@ -24,8 +23,7 @@ export interface HookAnswer {
 }
 
 export interface HookDependencies {
-  documents: DynamoDBDocumentClient;
-  serialTable: string;
+  table: SerialTable;
   /** Claim certificate id → batch, for the batches config lists as active. */
   activeClaimCertificates: ReadonlyMap<string, string>;
   /** `<project>-<env>`: thing names are `<prefix>-<serial>`. */
@@ -72,51 +70,37 @@ export async function decide(input: unknown, deps: HookDependencies): Promise<Ho
     deps.logger.warn("denied: SerialNumber missing or malformed", { claimCertificateId: event.claimCertificateId });
     return DENY;
   }
-  const now = deps.now().toISOString();
+  const now = deps.now();
   const thingName = deviceThingName(deps.thingNamePrefix, serial);
-  const record = (condition: string, values: Record<string, string>) =>
-    unlessConditionFails(() =>
-      deps.documents.send(
-        new UpdateCommand({
-          TableName: deps.serialTable,
-          Key: { serial },
-          UpdateExpression:
-            "SET #status = :provisioned, provisionedAt = :now, updatedAt = :now, thingName = :thing, certificateId = :certificate, claimCertificateId = :claim",
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: {
-            ":provisioned": "provisioned",
-            ":now": now,
-            ":thing": thingName,
-            ":certificate": event.certificateId,
-            ":claim": event.claimCertificateId,
-            ...values,
-          },
-        }),
-      ),
-    );
-  const provisioned = await record("#status = :registered", { ":registered": "registered" });
-  if (!provisioned) {
-    const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.serialTable, Key: { serial }, ConsistentRead: true }));
-    const existing = Item as SerialRecord | undefined;
+  const device = { thingName, certificateId: event.certificateId, claimCertificateId: event.claimCertificateId };
+  if (!(await deps.table.markProvisioned(serial, device, now, { status: "registered" }))) {
+    const existing = await deps.table.get(serial);
     const status = existing?.status ?? "unknown";
-    if (existing && (await stranded(existing, deps))) {
+    if (existing?.provisionedAt && (await stranded(existing, deps))) {
       // Only the attempt that still sees the same provisionedAt wins, so two retrying devices never both do.
-      if (await record("#status = :provisioned AND provisionedAt = :seen", { ":seen": existing.provisionedAt as string })) {
+      if (await deps.table.markProvisioned(serial, device, now, { strandedSince: existing.provisionedAt })) {
         deps.logger.warn("allowed again: serial was provisioned but has no thing (RegisterThing failed after the hook allowed it)", {
           serial,
           thingName,
           batch,
           strandedSince: existing.provisionedAt,
         });
-        return { allowProvisioning: true, parameterOverrides: { [SERIAL_NUMBER_PARAMETER]: serial } };
+        return allow(serial, thingName);
       }
     }
     deps.logger.warn(`denied: serial is ${status}${status === "provisioned" ? " (an operator must reset it first)" : ""}`, { serial, batch });
     return DENY;
   }
   deps.logger.info("allowed: serial provisioned", { serial, thingName, batch, certificateId: event.certificateId });
-  // IoT adds the overrides to RegisterThing's parameters, so the template names the thing from the
-  // canonical serial whatever case the device sent (Fleet provisioning, "Pre-provisioning hooks").
-  return { allowProvisioning: true, parameterOverrides: { [SERIAL_NUMBER_PARAMETER]: serial } };
+  return allow(serial, thingName);
+}
+
+/**
+ * IoT adds the overrides to RegisterThing's parameters ("parameterOverrides values will be added to
+ * parameters parameter of the RegisterThing request payload", AWS IoT developer guide,
+ * "Pre-provisioning hooks"), so the template takes the thing name the hook derived and the canonical
+ * serial, whatever the device sent: deviceThingName() is the only place a thing name is made.
+ */
+function allow(serial: string, thingName: string): HookAnswer {
+  return { allowProvisioning: true, parameterOverrides: { [SERIAL_NUMBER_PARAMETER]: serial, [THING_NAME_PARAMETER]: thingName } };
 }

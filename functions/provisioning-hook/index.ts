@@ -1,9 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
+import { DescribeThingCommand, IoTClient, ResourceNotFoundException } from "@aws-sdk/client-iot";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod/mini";
-import { activeClaimCertificateSchema, provisioningHookEnvironment } from "../../contracts/function-environments";
+import { provisioningHookEnvironment } from "../../contracts/function-environments";
 import { createLogger, readEnvironment } from "../shared/runtime";
+import { SerialTable } from "../shared/serial-table";
 import { decide, type HookAnswer, type HookDependencies } from "./decide";
 
 /**
@@ -18,14 +18,9 @@ const documents = DynamoDBDocumentClient.from(
 );
 // Only asked about a serial that looks stranded; the same tight budget as DynamoDB.
 const iot = new IoTClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
-const activeClaimCertificates = new Map(
-  z.array(activeClaimCertificateSchema).parse(JSON.parse(environment.ACTIVE_CLAIM_CERTIFICATES)).map(({ batch, certificateId }) => [certificateId, batch]),
-);
-
 const deps: HookDependencies = {
-  documents,
-  serialTable: environment.SERIAL_TABLE,
-  activeClaimCertificates,
+  table: new SerialTable(documents, environment.SERIAL_TABLE),
+  activeClaimCertificates: environment.ACTIVE_CLAIM_CERTIFICATES,
   thingNamePrefix: environment.THING_NAME_PREFIX,
   logger,
   now: () => new Date(),
@@ -34,7 +29,7 @@ const deps: HookDependencies = {
       await iot.send(new DescribeThingCommand({ thingName }));
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === "ResourceNotFoundException") return false;
+      if (error instanceof ResourceNotFoundException) return false;
       throw error;
     }
   },

@@ -1,12 +1,17 @@
-import { DeleteThingCommand, DetachThingPrincipalCommand, ListThingPrincipalsCommand, UpdateCertificateCommand, type IoTClient } from "@aws-sdk/client-iot";
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteThingCommand,
+  DetachThingPrincipalCommand,
+  ListThingPrincipalsCommand,
+  ResourceNotFoundException,
+  UpdateCertificateCommand,
+  type IoTClient,
+} from "@aws-sdk/client-iot";
 import type { RegisterSerialsRequest, SerialRecord, SerialRegistration } from "../../contracts/serial-registry";
-import { unlessConditionFails } from "../shared/runtime";
+import type { SerialTable } from "../shared/serial-table";
 
 export interface RegistryDependencies {
-  documents: DynamoDBDocumentClient;
+  table: SerialTable;
   iot: IoTClient;
-  serialTable: string;
   now(): Date;
 }
 
@@ -22,7 +27,7 @@ export class RegistryError extends Error {
 
 /** Registers serials; one already in the registry is reported with its status, not as an error. */
 export async function registerSerials(request: RegisterSerialsRequest, deps: RegistryDependencies): Promise<SerialRegistration[]> {
-  const now = deps.now().toISOString();
+  const now = deps.now();
   const unique = [...new Set(request.serials)];
   const results: SerialRegistration[] = [];
   // A few at a time: up to 100 serials, without a burst DynamoDB would throttle.
@@ -32,19 +37,16 @@ export async function registerSerials(request: RegisterSerialsRequest, deps: Reg
   return results;
 }
 
-async function registerOne(serial: string, batch: string | undefined, now: string, deps: RegistryDependencies): Promise<SerialRegistration> {
-  const record: SerialRecord = { serial, status: "registered", registeredAt: now, updatedAt: now, ...(batch ? { batch } : {}) };
-  const created = await unlessConditionFails(() =>
-    deps.documents.send(new PutCommand({ TableName: deps.serialTable, Item: record, ConditionExpression: "attribute_not_exists(serial)" })),
-  );
-  if (created) return { serial, status: "registered", created: true };
-  const existing = await getSerial(serial, deps);
+async function registerOne(serial: string, batch: string | undefined, now: Date, deps: RegistryDependencies): Promise<SerialRegistration> {
+  if (await deps.table.register(serial, batch, now)) return { serial, status: "registered", created: true };
+  const existing = await deps.table.get(serial);
   return { serial, status: existing?.status ?? "registered", created: false };
 }
 
-export async function getSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord | undefined> {
-  const { Item } = await deps.documents.send(new GetCommand({ TableName: deps.serialTable, Key: { serial }, ConsistentRead: true }));
-  return Item as SerialRecord | undefined;
+export async function getSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord> {
+  const record = await deps.table.get(serial);
+  if (!record) throw new RegistryError(404, `serial ${serial} is not registered`);
+  return record;
 }
 
 /**
@@ -53,57 +55,27 @@ export async function getSerial(serial: string, deps: RegistryDependencies): Pro
  * side goes first, so a failed reset can simply be retried.
  */
 export async function resetSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord> {
-  const record = await requireSerial(serial, deps);
+  const record = await getSerial(serial, deps);
   if (record.status !== "provisioned") {
     throw new RegistryError(409, `serial ${serial} is ${record.status}; only a provisioned serial can be reset`);
   }
   const certificates = await deviceCertificates(record, deps);
   for (const certificateId of certificates) await setCertificateStatus(certificateId, "INACTIVE", deps);
   if (record.thingName) await deleteThing(record.thingName, deps);
-  return changeStatus(serial, "reset", deps, {
-    update: "SET #status = :registered, updatedAt = :now REMOVE thingName, certificateId, claimCertificateId, provisionedAt",
-    values: { ":registered": "registered", ":seen": "provisioned", ":now": deps.now().toISOString() },
-  });
+  return changed(serial, "reset", await deps.table.reset(serial, deps.now()));
 }
 
 /** Any status → revoked (final): the device's certificates are revoked. Revoking twice is fine. */
 export async function revokeSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord> {
-  const record = await requireSerial(serial, deps);
+  const record = await getSerial(serial, deps);
   if (record.status === "revoked") return record;
   for (const certificateId of await deviceCertificates(record, deps)) await setCertificateStatus(certificateId, "REVOKED", deps);
-  return changeStatus(serial, "revocation", deps, {
-    update: "SET #status = :revoked, revokedAt = :now, updatedAt = :now",
-    values: { ":revoked": "revoked", ":seen": record.status, ":now": deps.now().toISOString() },
-  });
+  return changed(serial, "revocation", await deps.table.revoke(serial, record.status, deps.now()));
 }
 
-/** Applies an update only while the serial still has the status `:seen`; 409 when it moved on. */
-async function changeStatus(
-  serial: string,
-  change: string,
-  deps: RegistryDependencies,
-  { update, values }: { update: string; values: Record<string, unknown> },
-): Promise<SerialRecord> {
-  const result = await unlessConditionFails(() =>
-    deps.documents.send(
-      new UpdateCommand({
-        TableName: deps.serialTable,
-        Key: { serial },
-        UpdateExpression: update,
-        ConditionExpression: "#status = :seen",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: values,
-        ReturnValues: "ALL_NEW",
-      }),
-    ),
-  );
-  if (!result) throw new RegistryError(409, `serial ${serial} changed during the ${change}; read it and try again`);
-  return result.Attributes as SerialRecord;
-}
-
-async function requireSerial(serial: string, deps: RegistryDependencies): Promise<SerialRecord> {
-  const record = await getSerial(serial, deps);
-  if (!record) throw new RegistryError(404, `serial ${serial} is not registered`);
+/** The record a conditional change wrote; 409 when the serial moved on in between. */
+function changed(serial: string, change: string, record: SerialRecord | undefined): SerialRecord {
+  if (!record) throw new RegistryError(409, `serial ${serial} changed during the ${change}; read it and try again`);
   return record;
 }
 
@@ -127,7 +99,7 @@ async function setCertificateStatus(certificateId: string, newStatus: "INACTIVE"
   try {
     await deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus }));
   } catch (error) {
-    if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
+    if (!(error instanceof ResourceNotFoundException)) throw error;
   }
 }
 
@@ -135,7 +107,7 @@ async function thingPrincipals(thingName: string, deps: RegistryDependencies): P
   try {
     return (await deps.iot.send(new ListThingPrincipalsCommand({ thingName }))).principals ?? [];
   } catch (error) {
-    if ((error as { name?: string }).name === "ResourceNotFoundException") return [];
+    if (error instanceof ResourceNotFoundException) return [];
     throw error;
   }
 }
@@ -147,6 +119,6 @@ async function deleteThing(thingName: string, deps: RegistryDependencies): Promi
   try {
     await deps.iot.send(new DeleteThingCommand({ thingName }));
   } catch (error) {
-    if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
+    if (!(error instanceof ResourceNotFoundException)) throw error;
   }
 }

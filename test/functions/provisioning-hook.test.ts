@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { SerialRecord } from "../../contracts/serial-registry";
+import * as z from "zod/mini";
+import { serialRecordSchema, type SerialRecord } from "../../contracts/serial-registry";
 import type { AwsStandIn } from "../../local/aws-services";
 import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
 import { captureFunctionLogs } from "../helpers/logs";
@@ -33,11 +34,11 @@ async function seed(serial: string, status: SerialRecord["status"]): Promise<voi
 }
 
 async function record(serial: string): Promise<SerialRecord | undefined> {
-  return (await documents.send(new GetCommand({ TableName: TABLE, Key: { serial }, ConsistentRead: true }))).Item as SerialRecord | undefined;
+  return z.optional(serialRecordSchema).parse((await documents.send(new GetCommand({ TableName: TABLE, Key: { serial }, ConsistentRead: true }))).Item);
 }
 
 /** An allow names the canonical serial, so the template's thing name is canonical too. */
-const allowedAs = (serial: string) => ({ allowProvisioning: true, parameterOverrides: { SerialNumber: serial } });
+const allowedAs = (serial: string) => ({ allowProvisioning: true, parameterOverrides: { SerialNumber: serial, ThingName: `smarthome-dev-${serial}` } });
 const denied = { allowProvisioning: false, parameterOverrides: {} };
 
 let testbed: FunctionTestbed;
@@ -100,7 +101,7 @@ describe("pre-provisioning hook", () => {
     await documents.send(new PutCommand({ TableName: TABLE, Item: stranded("SN-STRANDED-2", new Date(Date.now() - 60_000).toISOString()) }));
     expect(await hook.handler(hookEvent("SN-STRANDED-2"))).toEqual(denied);
     await documents.send(new PutCommand({ TableName: TABLE, Item: stranded("SN-STRANDED-3", strandedAt) }));
-    aws.things.set("smarthome-dev-SN-STRANDED-3", new Set(["arn:aws:iot:eu-west-1:123456789012:cert/" + "ab".repeat(32)]));
+    aws.iot.things.set("smarthome-dev-SN-STRANDED-3", { thingName: "smarthome-dev-SN-STRANDED-3", groups: [], attributes: {}, principals: new Set(["ab".repeat(32)]) });
     expect(await hook.handler(hookEvent("SN-STRANDED-3"))).toEqual(denied);
     expect(await record("SN-STRANDED-3")).toMatchObject({ provisionedAt: strandedAt });
   });

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import Ajv from "ajv-draft-04";
-import { MAX_SERIALS_PER_REQUEST, registerSerialsRequestJsonSchema, type SerialRecord } from "../../contracts/serial-registry";
+import * as z from "zod/mini";
+import { MAX_SERIALS_PER_REQUEST, registerSerialsRequestJsonSchema, serialRecordSchema, type SerialRecord } from "../../contracts/serial-registry";
 import { apiGatewayEvent } from "../helpers/api-gateway-event";
 import type { AwsStandIn } from "../../local/aws-services";
 import { startFunctionTestbed, type FunctionTestbed } from "../helpers/function-testbed";
@@ -29,7 +30,7 @@ async function itemCount(): Promise<number> {
 }
 
 async function record(serial: string): Promise<SerialRecord | undefined> {
-  return (await documents.send(new GetCommand({ TableName: TABLE, Key: { serial }, ConsistentRead: true }))).Item as SerialRecord | undefined;
+  return z.optional(serialRecordSchema).parse((await documents.send(new GetCommand({ TableName: TABLE, Key: { serial }, ConsistentRead: true }))).Item);
 }
 
 /** A device the hook let provision: its item, its thing and its active certificate. */
@@ -39,14 +40,14 @@ async function provisionedDevice(serial: string, certificateId: string): Promise
   await documents.send(
     new PutCommand({ TableName: TABLE, Item: { serial, status: "provisioned", registeredAt: now, updatedAt: now, provisionedAt: now, thingName, certificateId } satisfies SerialRecord }),
   );
-  aws.certificates.set(certificateId, "ACTIVE");
-  aws.things.set(thingName, new Set([`arn:aws:iot:eu-west-1:123456789012:cert/${certificateId}`]));
+  aws.iot.addCertificate(certificateId, "device certificate PEM", "ACTIVE");
+  aws.iot.things.set(thingName, { thingName, groups: [], attributes: {}, principals: new Set([certificateId]) });
 }
 
 let testbed: FunctionTestbed;
 
 beforeAll(async () => {
-  testbed = await startFunctionTestbed("iot-fleet", () => ({ SERIAL_TABLE: TABLE, THING_NAME_PREFIX: "smarthome-dev" }));
+  testbed = await startFunctionTestbed("iot-fleet", () => ({ SERIAL_TABLE: TABLE }));
   ({ aws, documents } = testbed);
   api = await import("../../functions/serial-api");
 });
@@ -113,8 +114,8 @@ describe("serial API: reset and revoke", () => {
     expect(after.status).toBe("registered");
     expect(after).not.toHaveProperty("certificateId");
     expect(after).not.toHaveProperty("thingName");
-    expect(aws.certificates.get(certificate)).toBe("INACTIVE");
-    expect(aws.things.has("smarthome-dev-SN-C-1")).toBe(false);
+    expect(aws.iot.certificates.get(certificate)?.status).toBe("INACTIVE");
+    expect(aws.iot.things.has("smarthome-dev-SN-C-1")).toBe(false);
   });
 
   it("#8.9 reset takes a stranded serial back to registered: no thing, and its never-activated certificate already gone", async () => {
@@ -143,7 +144,7 @@ describe("serial API: reset and revoke", () => {
     const response = await revoke("SN-D-1");
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ status: "revoked", revokedAt: expect.any(String) });
-    expect(aws.certificates.get(certificate)).toBe("REVOKED");
+    expect(aws.iot.certificates.get(certificate)?.status).toBe("REVOKED");
     expect((await revoke("SN-D-1")).statusCode).toBe(200);
     expect((await reset("SN-D-1")).statusCode).toBe(409);
   });
@@ -205,7 +206,8 @@ describe("serial API: malformed requests", () => {
 
   it("answers every one with a 4xx and a clear message; no 5xx, no write, no certificate touched", async () => {
     const itemsBefore = await itemCount();
-    const certificatesBefore = new Map(aws.certificates);
+    const certificateStatuses = () => [...aws.iot.certificates.values()].map(({ certificateId, status }) => `${certificateId} ${status}`);
+    const certificatesBefore = certificateStatuses();
     const failures: string[] = [];
     for (const [name, send] of requests) {
       const response = await send();
@@ -215,7 +217,7 @@ describe("serial API: malformed requests", () => {
     }
     expect(failures).toEqual([]);
     expect(await itemCount()).toBe(itemsBefore);
-    expect(aws.certificates).toEqual(certificatesBefore);
+    expect(certificateStatuses()).toEqual(certificatesBefore);
     expect(await record("SN-GOOD-1")).toBeUndefined();
   });
 

@@ -1,6 +1,5 @@
 import { registerSerialsRequestJsonSchema } from "../../contracts/serial-registry";
-import type { KeyedRoute } from "../../modules/keyed-rest-api";
-import { SERIAL_API_ROUTES } from "../../stacks/api";
+import { SERIAL_API_ROUTES, type SerialApiRoute } from "../../contracts/serial-api";
 import { onlyResource, resources, statements, synthAll, testConfig } from "../helpers/synth";
 
 const api = synthAll().api;
@@ -98,7 +97,7 @@ describe("api stack: the serial API", () => {
     // A route's settings change → another hash → a new deployment; the same settings → the same hash.
     const again = onlyResource(synthAll(testConfig()).api, "aws_api_gateway_deployment").triggers.redeployment;
     expect(again).toBe(trigger);
-    const routes = SERIAL_API_ROUTES as KeyedRoute[];
+    const routes = SERIAL_API_ROUTES as SerialApiRoute[];
     const original = routes[1]!;
     routes[1] = { ...original, path: `${original.path}/x` };
     try {

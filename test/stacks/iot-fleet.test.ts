@@ -30,11 +30,15 @@ describe("iot-fleet stack", () => {
       expect(template.name.length).toBeLessThanOrEqual(36);
     });
 
-    it("names the thing from the serial exactly as contracts/devices.ts does", () => {
-      expect(body.Parameters).toEqual({ SerialNumber: { Type: "String" }, "AWS::IoT::Certificate::Id": { Type: "String" } });
-      const [separator, parts] = body.Resources.thing.Properties.ThingName["Fn::Join"] as [string, (string | { Ref: string })[]];
-      const evaluated = parts.map((part) => (typeof part === "string" ? part : { SerialNumber: "SN123" }[part.Ref])).join(separator);
-      expect(evaluated).toBe(deviceThingName("smarthome-dev", "SN123"));
+    it("takes the thing name the hook derives (contracts/devices.ts deviceThingName), restating no naming rule", () => {
+      expect(body.Parameters).toEqual({ SerialNumber: { Type: "String" }, ThingName: { Type: "String" }, "AWS::IoT::Certificate::Id": { Type: "String" } });
+      expect(body.Resources.thing.Properties.ThingName).toEqual({ Ref: "ThingName" });
+      expect(body.Resources.thing.Properties.AttributePayload).toEqual({ serialNumber: { Ref: "SerialNumber" } });
+    });
+
+    it("the hook's environment gives it the prefix deviceThingName() takes", () => {
+      const hook = byName(fleet, "aws_lambda_function", "smarthome-dev-provisioning-hook", "function_name")[1];
+      expect(deviceThingName(hook.environment.variables.THING_NAME_PREFIX, "SN123")).toBe("smarthome-dev-SN123");
     });
 
     it("attaches the iot stack's device policy, puts the thing in the type and group, and never takes over an existing thing", () => {
