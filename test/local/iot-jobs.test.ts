@@ -1,4 +1,4 @@
-import { mqtt } from "aws-iot-device-sdk-v2";
+import { iotjobs, mqtt } from "aws-iot-device-sdk-v2";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { get } from "node:https";
@@ -282,6 +282,47 @@ describe("rollout and abort", () => {
     }
     expect((await fleet[5]!.update("abort-1", { status: "SUCCEEDED" })).outcome).toBe("accepted");
     expect(platform.jobs.describeJob("abort-1").jobProcessDetails.numberOfSucceededThings).toBe(4);
+  });
+});
+
+describe("the SDK's Jobs client (aws-iot-device-sdk-v2 iotjobs.IotJobsClient over MQTT 3.1.1)", () => {
+  // The legacy client, not IotJobsClientv2: v2's native request-response client aborts the process
+  // at exit (aws-crt 1.33.1, napi_release_threadsafe_function in a finalizer) unless jest runs with --forceExit.
+  it("gets notify-next, starts, updates and sees a rejection as the agent's SDK does", async () => {
+    const { thingName, credentials } = devices[21]!;
+    const connection = await connect(platform, credentials, thingName);
+    const client = new iotjobs.IotJobsClient(connection);
+    const qos = mqtt.QoS.AtLeastOnce;
+    try {
+      const events: iotjobs.model.NextJobExecutionChangedEvent[] = [];
+      const started: iotjobs.model.StartNextJobExecutionResponse[] = [];
+      const updated: iotjobs.model.UpdateJobExecutionResponse[] = [];
+      const rejected: iotjobs.model.RejectedErrorResponse[] = [];
+      await client.subscribeToNextJobExecutionChangedEvents({ thingName }, qos, (_error, event) => void events.push(event!));
+      await client.subscribeToStartNextPendingJobExecutionAccepted({ thingName }, qos, (_error, response) => void started.push(response!));
+      await client.subscribeToUpdateJobExecutionAccepted({ thingName, jobId: "sdk-1" }, qos, (_error, response) => void updated.push(response!));
+      await client.subscribeToUpdateJobExecutionRejected({ thingName, jobId: "sdk-1" }, qos, (_error, response) => void rejected.push(response!));
+
+      platform.jobs.createJob({ jobId: "sdk-1", targets: [thingName], document: document("2.0.0") });
+      await until(() => events.some((event) => event.execution?.jobId === "sdk-1"));
+      expect(events.at(-1)!.execution!.jobDocument).toMatchObject({ operation: "agent-update", version: "2.0.0" });
+
+      await client.publishStartNextPendingJobExecution({ thingName, statusDetails: { step: "downloading" } }, qos);
+      await until(() => started.length === 1);
+      expect(started[0]!.execution).toMatchObject({ jobId: "sdk-1", status: iotjobs.model.JobStatus.IN_PROGRESS, versionNumber: 2 });
+      expect((await download((started[0]!.execution!.jobDocument as { url: string }).url)).body).toEqual(RELEASE);
+
+      await client.publishUpdateJobExecution({ thingName, jobId: "sdk-1", status: iotjobs.model.JobStatus.SUCCEEDED, expectedVersion: 2, includeJobExecutionState: true }, qos);
+      await until(() => updated.length === 1);
+      expect(updated[0]!.executionState).toMatchObject({ status: "SUCCEEDED", versionNumber: 3 });
+      await until(() => events.length >= 2 && events.at(-1)!.execution === undefined);
+
+      await client.publishUpdateJobExecution({ thingName, jobId: "sdk-1", status: iotjobs.model.JobStatus.IN_PROGRESS }, qos);
+      await until(() => rejected.length === 1);
+      expect(rejected[0]).toMatchObject({ code: "InvalidStateTransition", executionState: { status: "SUCCEEDED" } });
+    } finally {
+      await connection.disconnect();
+    }
   });
 });
 
