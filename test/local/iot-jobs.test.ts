@@ -18,7 +18,7 @@ import { defaultConfig } from "../helpers/synth";
  */
 jest.setTimeout(90_000);
 
-const MINUTE_MS = 600;
+const MINUTE_MS = 1000;
 const FLEET_GROUP = "smarthome-dev-devices";
 let platform: LocalPlatform;
 let stateDirectory: string;
