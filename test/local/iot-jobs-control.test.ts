@@ -183,6 +183,24 @@ describe("abort and cancel", () => {
     expect(job.comment).toMatch(/2 of 3 completed executions ALL/);
   });
 
+  it("an abort stops the rollout: things not yet notified never get the job", async () => {
+    jobs.createJob({
+      ...valid,
+      targets: [GROUP],
+      rollout: { maximumPerMinute: 2 },
+      abort: { criteriaList: [{ failureType: "FAILED", action: "CANCEL", thresholdPercentage: 50, minNumberOfExecutedThings: 1 }] },
+    });
+    expect(jobs.listJobExecutions("job-1").map((execution) => execution.thingName)).toEqual(["thing-a", "thing-b"]);
+    accepted(jobs.updateJobExecution("thing-a", "job-1", { status: "FAILED" }));
+    expect(jobs.describeJob("job-1")).toMatchObject({ status: "CANCELED", reasonCode: "ABORTED" });
+    await sleep(2.5 * MINUTE_MS);
+    expect(jobs.listJobExecutions("job-1").map((execution) => [execution.thingName, execution.status])).toEqual([
+      ["thing-a", "FAILED"],
+      ["thing-b", "CANCELED"],
+    ]);
+    expect(accepted(jobs.startNextPendingJobExecution("thing-c", {}))).not.toHaveProperty("execution");
+  });
+
   it("cancelJob cancels QUEUED executions, IN_PROGRESS ones only with force, and stops the rollout", () => {
     jobs.createJob({ ...valid, targets: [GROUP], rollout: { maximumPerMinute: 2 } });
     accepted(jobs.startNextPendingJobExecution("thing-a", {}));
