@@ -1,4 +1,4 @@
-import { anyDeviceTopicFilter, anyDeviceTopicPattern, deviceTopics, fleetProvisioningTopics } from "./topics";
+import { anyDeviceTopicFilter, anyDeviceTopicPattern, deviceTopics, fleetProvisioningTopics, jobsTopics } from "./topics";
 
 /**
  * AWS IoT policy documents, as plain JSON. The `iot` stack synthesizes them and the local stand-in
@@ -39,19 +39,50 @@ export interface IotPolicyDescription {
 /** Only certificates attached to a thing, connecting with that thing's name as client id. */
 const attachedThingOnly = { Bool: { "iot:Connection.Thing.IsAttached": "true" } };
 
-/** A provisioned device: its own command topic in, its own responses and errors out. Nothing else. */
+/**
+ * A device's own IoT Jobs topics (the Jobs device MQTT API, for over-the-air agent updates;
+ * reference/iot-jobs-sessions-delivery.md §1). It publishes only its requests (get, start-next,
+ * `<job>/get`, `<job>/update`; `*` is one job id or `$next`) and subscribes to and receives anything
+ * under its own `$aws/things/<thing>/jobs/`: the replies (`…/accepted`, `…/rejected`, which the SDK
+ * subscribes to as `…/start-next/+`, `…/<job>/update/+`) and the notify and notify-next pushes.
+ *
+ * One wildcard for the receiving side, not the six resources of the SDK's sample policy: an IoT
+ * policy document may hold at most 2,048 characters without whitespace (CreatePolicy
+ * `policyDocument`, https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html), and
+ * each resource repeats the ARN prefix and `${iot:Connection.Thing.ThingName}`; the precise list
+ * made the device policy 2,531 characters. Every resource still names the connection's own thing,
+ * so a device can neither read nor change another thing's jobs.
+ */
+export function deviceJobsTopics(thingName: string): { publish: string[]; receive: string[] } {
+  const jobs = jobsTopics(thingName);
+  return {
+    publish: [jobs.getPending, jobs.startNext, jobs.describe("*"), jobs.update("*")],
+    receive: [`${jobs.root}/*`],
+  };
+}
+
+/** A provisioned device: its own command topic in, its own responses and errors out, its own Jobs topics. Nothing else. */
 export function devicePolicyDocument({ arnPrefix, topicRoot }: IotPolicyScope): IotPolicyDocument {
   const own = deviceTopics(topicRoot);
+  const jobs = deviceJobsTopics(THING_NAME_VARIABLE);
   return {
     Version: "2012-10-17",
     Statement: [
       { Effect: "Allow", Action: ["iot:Connect"], Resource: [`${arnPrefix}client/${THING_NAME_VARIABLE}`], Condition: attachedThingOnly },
-      { Effect: "Allow", Action: ["iot:Subscribe"], Resource: [`${arnPrefix}topicfilter/${own.commands(THING_NAME_VARIABLE)}`] },
-      { Effect: "Allow", Action: ["iot:Receive"], Resource: [`${arnPrefix}topic/${own.commands(THING_NAME_VARIABLE)}`] },
+      {
+        Effect: "Allow",
+        Action: ["iot:Subscribe"],
+        Resource: [`${arnPrefix}topicfilter/${own.commands(THING_NAME_VARIABLE)}`, ...jobs.receive.map((topic) => `${arnPrefix}topicfilter/${topic}`)],
+      },
+      { Effect: "Allow", Action: ["iot:Receive"], Resource: [`${arnPrefix}topic/${own.commands(THING_NAME_VARIABLE)}`, ...jobs.receive.map((topic) => `${arnPrefix}topic/${topic}`)] },
       {
         Effect: "Allow",
         Action: ["iot:Publish"],
-        Resource: [`${arnPrefix}topic/${own.responses(THING_NAME_VARIABLE)}`, `${arnPrefix}topic/${own.errors(THING_NAME_VARIABLE)}`],
+        Resource: [
+          `${arnPrefix}topic/${own.responses(THING_NAME_VARIABLE)}`,
+          `${arnPrefix}topic/${own.errors(THING_NAME_VARIABLE)}`,
+          ...jobs.publish.map((topic) => `${arnPrefix}topic/${topic}`),
+        ],
       },
     ],
   };

@@ -24,7 +24,26 @@ export interface IotBroker {
   readonly port: number;
   /** Called with every message that reaches the broker's topics (for the rules engine). */
   onMessage(listener: (message: { topic: string; payload: Buffer; clientId?: string }) => void): void;
+  /** Answers requests on reserved topics (IoT Jobs): once the policy allows the publish, to the publisher only. */
+  serve(api: ReservedTopicApi): void;
+  /** Publishes as the service (e.g. a Jobs notify-next push) to every subscriber the policies let receive it. */
+  publish(topic: string, payload: Record<string, unknown>): void;
   close(): Promise<void>;
+}
+
+/**
+ * A service API on reserved topics, like IoT Jobs: requests are never forwarded to subscribers, and
+ * each reply goes to the requesting connection only (still subject to its iot:Receive permission).
+ */
+export interface ReservedTopicApi {
+  /** True for a request topic this API answers. */
+  handles(topic: string): boolean;
+  answer(request: { topic: string; payload: Buffer; clientId: string }): readonly ReservedTopicReply[];
+}
+
+export interface ReservedTopicReply {
+  readonly topic: string;
+  readonly payload: Record<string, unknown>;
 }
 
 interface Connection extends ConnectionContext {
@@ -44,6 +63,8 @@ export async function startIotBroker(options: {
   const connections = new WeakMap<Client, Connection>();
   const versions = new Map<string, number>();
   const listeners: ((message: { topic: string; payload: Buffer; clientId?: string }) => void)[] = [];
+  const reservedApis: ReservedTopicApi[] = [];
+  const reservedApiOf = (topic: string) => reservedApis.find((api) => api.handles(topic));
   const arn = (resource: string) => `arn:aws:iot:${registry.region}:${registry.accountId}:${resource}`;
   const allowed = (connection: Connection, action: IotAction, resource: string) =>
     evaluate(registry.policiesOf(connection.certificateId), { action, resource: arn(resource), connection }) === "Allow";
@@ -85,6 +106,12 @@ export async function startIotBroker(options: {
           .answer({ topic: packet.topic, payload: Buffer.from(packet.payload), clientId: client.id, certificateId: connection.certificateId })
           .then((answer) => client.publish({ cmd: "publish", topic: answer.topic, payload: Buffer.from(JSON.stringify(answer.payload)), qos: 0, retain: false, dup: false }, () => undefined));
       }
+      const reservedApi = reservedApiOf(packet.topic);
+      if (reservedApi) {
+        for (const reply of reservedApi.answer({ topic: packet.topic, payload: Buffer.from(packet.payload), clientId: client.id })) {
+          client.publish({ cmd: "publish", topic: reply.topic, payload: Buffer.from(JSON.stringify(reply.payload)), qos: 1, retain: false, dup: false }, () => undefined);
+        }
+      }
       done(null);
     },
     authorizeSubscribe(client, subscription, done) {
@@ -95,6 +122,7 @@ export async function startIotBroker(options: {
     authorizeForward(client, packet) {
       // Provisioning requests are answered to their sender only, never forwarded.
       if (provisioning.handles(packet.topic) && !/\/(accepted|rejected)$/.test(packet.topic)) return null;
+      if (reservedApiOf(packet.topic)) return null;
       const connection = connections.get(client);
       return connection && allowed(connection, "iot:Receive", `topic/${packet.topic}`) ? packet : null;
     },
@@ -174,6 +202,11 @@ export async function startIotBroker(options: {
     host: "127.0.0.1",
     port: relay.port,
     onMessage: (listener) => void listeners.push(listener),
+    serve: (api) => void reservedApis.push(api),
+    // Deferred: a push caused by a request must be numbered after the request's reply, or aedes'
+    // per-client dedupe (by broker counter) would drop the push that arrives second.
+    publish: (topic, payload) =>
+      void setImmediate(() => broker.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, () => undefined)),
     close: async () => {
       await relay.stop();
       await new Promise<void>((done) => broker.close(() => done()));

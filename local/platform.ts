@@ -20,7 +20,10 @@ import { writeFileAtomically } from "./files";
 import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";
 import { FleetProvisioning, type ProvisioningTemplate } from "./fleet-provisioning";
 import { startIotBroker, type IotBroker } from "./iot-broker";
+import type { LocalIotJobs } from "./iot-jobs";
+import { startJobsAndReleases } from "./iot-jobs-releases";
 import { IotRegistry } from "./iot-registry";
+import type { ReleaseDownloads } from "./release-downloads";
 import { createRulesEngine } from "./rules-engine";
 import { localQueueUrl, resolveReferences, synthesizeApp, type LocalAccount, type StackJson } from "./synthesized";
 import { createTables } from "./tables";
@@ -35,6 +38,8 @@ export interface LocalPlatformOptions {
   readonly apiPort?: number;
   /** @default 3600000 (one hour, as IoT Core) */
   readonly ownershipTokenLifetimeMs?: number;
+  /** How long an IoT Jobs "minute" lasts (rollout rate, timeouts); tests shorten it. @default 60000 */
+  readonly jobsMinuteMs?: number;
 }
 
 export type { ClaimCredentials };
@@ -49,6 +54,10 @@ export interface LocalPlatform {
   readonly alertsPath: string;
   readonly registry: IotRegistry;
   readonly services: AwsStandIn;
+  /** IoT Jobs: control plane (createJob, describeJob, listJobExecutions, cancelJob) behind the device MQTT API. */
+  readonly jobs: LocalIotJobs;
+  /** Release objects served over HTTPS behind presigned URLs (the release bucket). */
+  readonly releases: ReleaseDownloads;
   stop(): Promise<void>;
 }
 
@@ -87,6 +96,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     [names.lambdaFunction("device-presence")]: handlers.devicePresence,
   });
   const gateway = await startSerialApi(handlers.serialApi, account.accountId, options.apiPort);
+  const overTheAir = await startJobsAndReleases(broker, registry, authority, options);
 
   return {
     mqtt: { host: broker.host, port: broker.port, caPath: localCaPath(options.stateDirectory) },
@@ -97,8 +107,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     alertsPath: directories.alertsPath,
     registry,
     services,
+    jobs: overTheAir.jobs,
+    releases: overTheAir.releases,
     stop: async () => {
       delivery.stop();
+      await overTheAir.stop();
       await broker.close();
       await new Promise<void>((done) => gateway.server.close(() => done()));
       documents.destroy();

@@ -48,7 +48,7 @@ describe("IoT policies", () => {
     }
   });
 
-  it("device: connects only as its own thing, attached; subscribes to its own commands; publishes its own responses and errors", () => {
+  it("device: connects only as its own thing, attached; subscribes to its own commands and Jobs topics; publishes its own responses, errors and Jobs requests", () => {
     expect(devicePolicyDocument(scope).Statement).toEqual([
       {
         Effect: "Allow",
@@ -56,14 +56,32 @@ describe("IoT policies", () => {
         Resource: ["arn:aws:iot:eu-west-1:123456789012:client/${iot:Connection.Thing.ThingName}"],
         Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } },
       },
-      { Effect: "Allow", Action: ["iot:Subscribe"], Resource: ["arn:aws:iot:eu-west-1:123456789012:topicfilter/smarthome/dev/devices/${iot:Connection.Thing.ThingName}/commands"] },
-      { Effect: "Allow", Action: ["iot:Receive"], Resource: ["arn:aws:iot:eu-west-1:123456789012:topic/smarthome/dev/devices/${iot:Connection.Thing.ThingName}/commands"] },
+      {
+        Effect: "Allow",
+        Action: ["iot:Subscribe"],
+        Resource: [
+          "arn:aws:iot:eu-west-1:123456789012:topicfilter/smarthome/dev/devices/${iot:Connection.Thing.ThingName}/commands",
+          "arn:aws:iot:eu-west-1:123456789012:topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*",
+        ],
+      },
+      {
+        Effect: "Allow",
+        Action: ["iot:Receive"],
+        Resource: [
+          "arn:aws:iot:eu-west-1:123456789012:topic/smarthome/dev/devices/${iot:Connection.Thing.ThingName}/commands",
+          "arn:aws:iot:eu-west-1:123456789012:topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*",
+        ],
+      },
       {
         Effect: "Allow",
         Action: ["iot:Publish"],
         Resource: [
           "arn:aws:iot:eu-west-1:123456789012:topic/smarthome/dev/devices/${iot:Connection.Thing.ThingName}/responses",
           "arn:aws:iot:eu-west-1:123456789012:topic/smarthome/dev/devices/${iot:Connection.Thing.ThingName}/errors",
+          "arn:aws:iot:eu-west-1:123456789012:topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/get",
+          "arn:aws:iot:eu-west-1:123456789012:topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/start-next",
+          "arn:aws:iot:eu-west-1:123456789012:topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*/get",
+          "arn:aws:iot:eu-west-1:123456789012:topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*/update",
         ],
       },
     ]);

@@ -1,5 +1,5 @@
-import type { IotPolicyDocument } from "../../contracts/iot-policies";
-import { deviceTopics, fleetProvisioningTopics } from "../../contracts/topics";
+import { devicePolicyDocument, type IotPolicyDocument } from "../../contracts/iot-policies";
+import { deviceTopics, fleetProvisioningTopics, jobsTopics } from "../../contracts/topics";
 import { evaluate, wildcardMatch, type ConnectionContext, type IotAction } from "../../local/iot-policy";
 import { resources, synthAll } from "../helpers/synth";
 
@@ -48,6 +48,45 @@ describe("local IoT policy evaluation", () => {
       expect(ask(device, deviceA, "iot:Publish", `topic/${topics.errors("smarthome-dev-SN1")}`)).toBe("Allow");
       expect(ask(device, deviceA, "iot:Publish", `topic/${topics.responses("smarthome-dev-SN2")}`)).toBe("Deny");
       expect(ask(device, deviceA, "iot:Publish", `topic/${topics.commands("smarthome-dev-SN1")}`)).toBe("Deny");
+    });
+  });
+
+  describe("device policy: IoT Jobs", () => {
+    const own = jobsTopics("smarthome-dev-SN1");
+    const other = jobsTopics("smarthome-dev-SN2");
+    const requests = (jobs: typeof own) => [jobs.getPending, jobs.startNext, jobs.describe("$next"), jobs.describe("agent-2_0_0-1"), jobs.update("agent-2_0_0-1")];
+    const pushesAndReplies = (jobs: typeof own) => [
+      jobs.notify,
+      jobs.notifyNext,
+      ...requests(jobs).flatMap((request) => [jobs.accepted(request), jobs.rejected(request)]),
+    ];
+
+    it("publishes its own Jobs requests, subscribes to and receives its own replies and pushes", () => {
+      const allowed = [
+        ...requests(own).map((topic) => ask(device, deviceA, "iot:Publish", `topic/${topic}`)),
+        ...pushesAndReplies(own).map((topic) => ask(device, deviceA, "iot:Receive", `topic/${topic}`)),
+        ...pushesAndReplies(own).map((topic) => ask(device, deviceA, "iot:Subscribe", `topicfilter/${topic}`)),
+        // The SDK's Jobs client subscribes with + for the reply kind.
+        ...[`${own.startNext}/+`, `${own.update("agent-2_0_0-1")}/+`, `${own.describe("$next")}/+`, `${own.getPending}/+`].map((filter) => ask(device, deviceA, "iot:Subscribe", `topicfilter/${filter}`)),
+      ];
+      expect(allowed).toEqual(Array(5 + 12 + 12 + 4).fill("Allow"));
+    });
+
+    it("never another thing's Jobs topics, nor publishes as the Jobs service", () => {
+      const denied = [
+        ...requests(other).map((topic) => ask(device, deviceA, "iot:Publish", `topic/${topic}`)),
+        ...pushesAndReplies(other).map((topic) => ask(device, deviceA, "iot:Receive", `topic/${topic}`)),
+        ...pushesAndReplies(other).map((topic) => ask(device, deviceA, "iot:Subscribe", `topicfilter/${topic}`)),
+        ask(device, deviceA, "iot:Subscribe", "topicfilter/$aws/things/+/jobs/notify-next"),
+        ask(device, deviceA, "iot:Subscribe", "topicfilter/$aws/things/#"),
+        ...[own.notify, own.notifyNext, own.accepted(own.startNext), own.rejected(own.update("agent-2_0_0-1"))].map((topic) => ask(device, deviceA, "iot:Publish", `topic/${topic}`)),
+      ];
+      expect(denied).toEqual(Array(5 + 12 + 12 + 2 + 4).fill("Deny"));
+    });
+
+    it("fits IoT's 2,048-character policy limit (whitespace excluded) with a long partition and region", () => {
+      const document = devicePolicyDocument({ arnPrefix: "arn:aws-us-gov:iot:ap-southeast-2:123456789012:", topicRoot: "smarthome/production-eu" });
+      expect(JSON.stringify(document).replace(/\s/g, "").length).toBeLessThanOrEqual(2048);
     });
   });
 
