@@ -137,7 +137,10 @@ async function relayTo(port: number): Promise<{ port: number; cut(): Promise<voi
 }
 
 describe("pi agent: nothing lost", () => {
-  it("the broker dies mid-stream: after it is back every command has exactly one response, in order of completion", async () => {
+  // QoS 1 is at-least-once: a response published as the link is cut may arrive while its PUBACK is
+  // lost, and the outbox then sends it again (MQTT 3.1.1 §4.3.2). What the agent guarantees is one
+  // execution per command and the same answer every time, so a repeat is byte-identical.
+  it("the broker dies mid-stream: after it is back every command is answered, once per execution, repeats identical", async () => {
     await registerSerials(platform, "SN-CMD-OUTAGE");
     const relay = await relayTo(platform.mqtt.port);
     const { logger, lines } = memoryLogger();
@@ -156,8 +159,13 @@ describe("pi agent: nothing lost", () => {
     await relay.restore();
     await until(() => ids.every((id) => answersTo(thingName, id).length >= 1), 30_000, "every response");
     await new Promise((resume) => setTimeout(resume, 500)); // room for a duplicate to show up
-    for (const id of ids) expect(answersTo(thingName, id)).toHaveLength(1);
-    expect(controller.received.filter((message) => message.thingName === thingName).map((message) => message.payload.commandId)).toEqual(ids);
+    for (const id of ids) {
+      const answers = answersTo(thingName, id).map((message) => JSON.stringify(message.payload));
+      expect(answers.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(answers).size).toBe(1);
+    }
+    const firstAnswers = [...new Set(controller.received.filter((message) => message.thingName === thingName).map((message) => message.payload.commandId))];
+    expect(firstAnswers).toEqual(ids);
     expect(controller.received.filter((message) => message.thingName === thingName && message.kind === "errors")).toEqual([]);
     expect(lines.some((line) => line.message === "connection resumed")).toBe(true);
     await relay.close();
