@@ -14,7 +14,8 @@ export class InstallError extends Error {}
  *   current -> releases/<version>   the link the systemd unit's ExecStart goes through
  *
  * A release is unpacked into a temp folder beside `releases/<version>` and renamed into place, and
- * `current` is replaced by renaming a new link over it (rename(2) is atomic within one filesystem),
+ * `current` is replaced by renaming a new link over it ("If newpath already exists, it will be
+ * atomically replaced", rename(2), https://man7.org/linux/man-pages/man2/rename.2.html),
  * so a power cut leaves either the old or the new version runnable, never a half.
  */
 export class ReleaseDirectory {
