@@ -24,18 +24,19 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string, exitCode = 0) => {
-    logger.info("stopping", { signal });
+  const stop = (why: { signal: string } | { restart: string }, exitCode = 0) => {
+    logger.info("stopping", why);
     stopping ??= agent.stop().then(() => process.exit(exitCode));
   };
   // After an update switched `current`, exit so systemd's Restart=always starts the new (or, after a
   // rollback, the previous) version through the link.
-  const agent = new Agent(config, { logger, version, restart: (reason) => stop(`restart: ${reason}`, EXIT_RESTART) });
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  const agent = new Agent(config, { logger, version, restart: (reason) => stop({ restart: reason }, EXIT_RESTART) });
+  process.on("SIGTERM", () => stop({ signal: "SIGTERM" }));
+  process.on("SIGINT", () => stop({ signal: "SIGINT" }));
   try {
     await agent.start();
-    logger.info("ready", { thingName: agent.thingName });
+    // start() also returns when a stop came first (a signal, or a rollback before connecting).
+    if (!stopping) logger.info("ready", { thingName: agent.thingName });
   } catch (error) {
     logger.error("agent failed", { error: errorText(error) });
     process.exit(1);
