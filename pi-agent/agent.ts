@@ -179,7 +179,8 @@ export class Agent {
     // Give the outbox a moment to reach IoT Core; whatever is left is on disk for the next start.
     if (this.connected && this.draining) await Promise.race([this.draining, sleep(2000)]);
     this.connected = false;
-    await this.connection?.disconnect().catch(() => undefined);
+    // Bounded: a connection that never came up (a new version rolling back) has nothing to close.
+    if (this.connection) await Promise.race([this.connection.disconnect().catch(() => undefined), sleep(2000)]);
     this.logger.info("stopped", { queued: this.queuedMessages, dropped: this.outbox?.dropped ?? 0 });
   }
 
