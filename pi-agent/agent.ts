@@ -14,6 +14,8 @@ import { createLogger, errorText, type Logger } from "./log";
 import { mqttConnection } from "./mqtt";
 import { Outbox } from "./outbox";
 import { deviceSerial } from "./serial";
+import { JobsClient } from "./updates/jobs-client";
+import { Updater } from "./updates/updater";
 
 export interface AgentOptions {
   /** Handlers beyond the built-ins (an action may not repeat). @default none */
@@ -26,6 +28,11 @@ export interface AgentOptions {
   readonly version?: string;
   /** Where the serial is read when the config has none. @default /proc/device-tree/serial-number */
   readonly serialPath?: string;
+  /**
+   * Called when an update switched `current` (or rolled it back): the process must stop and exit so
+   * systemd (Restart=always) starts the version `current` points at. @default stops the agent
+   */
+  readonly restart?: (reason: string) => void;
 }
 
 /**
@@ -41,6 +48,8 @@ export class Agent {
   private dispatcher?: Dispatcher;
   private outbox?: Outbox;
   private draining?: Promise<void>;
+  private jobs?: JobsClient;
+  private updater?: Updater;
   private connected = false;
   identity?: DeviceIdentity;
 
@@ -97,8 +106,19 @@ export class Agent {
     const connection = mqttConnection(this.config, identity, { clientId: identity.thingName, cleanSession: false });
     this.connection = connection;
     const commandsTopic = topics.commands(identity.thingName);
+    const updater = new Updater({
+      config: this.config,
+      runningVersion: this.options.version ?? "dev",
+      jobs: { startNext: () => jobs.startNext(), update: (...args) => jobs.update(...args) },
+      logger,
+      restart: this.options.restart ?? (() => void this.stop()),
+    });
+    const jobs = new JobsClient(connection, identity.thingName, (execution) => updater.onNextChanged(execution));
+    this.jobs = jobs;
+    this.updater = updater;
     connection.on("message", (topic, payload) => {
       if (topic === commandsTopic) void this.dispatcher!.deliver(new Uint8Array(payload)).catch((error) => logger.error("command handling failed", { error: errorText(error) }));
+      else if (jobs.handles(topic)) jobs.deliver(topic, payload);
     });
     connection.on("interrupt", (error) => {
       this.connected = false;
@@ -107,13 +127,21 @@ export class Agent {
     connection.on("resume", (returnCode, sessionPresent) => {
       logger.info("connection resumed", { returnCode, sessionPresent, queued: this.queuedMessages });
       this.connected = true;
-      const resubscribe = sessionPresent ? Promise.resolve() : connection.subscribe(commandsTopic, QoS.AtLeastOnce).then(() => undefined);
-      void resubscribe.then(() => this.drain(topics)).catch((error) => logger.error("resubscribe failed", { error: errorText(error) }));
+      updater.connected();
+      const resubscribe = sessionPresent ? Promise.resolve() : connection.subscribe(commandsTopic, QoS.AtLeastOnce).then(() => this.subscribeToJobs(logger));
+      void resubscribe
+        .then(() => {
+          this.drain(topics);
+          void updater.onConnected();
+        })
+        .catch((error) => logger.error("resubscribe failed", { error: errorText(error) }));
     });
 
+    updater.armConnectDeadline();
     for (let attempt = 0; !this.stopSignal.signal.aborted; attempt += 1) {
       try {
         const sessionPresent = await connection.connect();
+        updater.connected();
         logger.info("connected", { sessionPresent, queued: this.queuedMessages });
         break;
       } catch (error) {
@@ -128,16 +156,31 @@ export class Agent {
     this.connected = true;
     logger.info("subscribed to commands", { topic: commandsTopic });
     this.drain(topics);
+    if (await this.subscribeToJobs(logger)) void updater.onConnected();
+  }
+
+  /** Jobs topics for updates; an agent whose policy refuses them still answers commands. */
+  private async subscribeToJobs(logger: Logger): Promise<boolean> {
+    try {
+      await this.jobs!.subscribe();
+      return true;
+    } catch (error) {
+      logger.error("over-the-air updates unavailable: jobs subscription failed", { error: errorText(error) });
+      return false;
+    }
   }
 
   /** Clean shutdown: answer or fail in-flight commands, keep what is unpublished on disk, disconnect. */
   async stop(): Promise<void> {
     this.stopSignal.abort();
+    this.updater?.stop();
+    this.jobs?.close();
     await this.dispatcher?.stop();
     // Give the outbox a moment to reach IoT Core; whatever is left is on disk for the next start.
     if (this.connected && this.draining) await Promise.race([this.draining, sleep(2000)]);
     this.connected = false;
-    await this.connection?.disconnect().catch(() => undefined);
+    // Bounded: a connection that never came up (a new version rolling back) has nothing to close.
+    if (this.connection) await Promise.race([this.connection.disconnect().catch(() => undefined), sleep(2000)]);
     this.logger.info("stopped", { queued: this.queuedMessages, dropped: this.outbox?.dropped ?? 0 });
   }
 

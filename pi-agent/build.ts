@@ -1,9 +1,10 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { agentReleaseFileName } from "../contracts/agent-release";
 import { AGENT_ENVIRONMENT, AGENT_NODE_FLAGS } from "./runtime";
 
 /**
@@ -14,6 +15,9 @@ import { AGENT_ENVIRONMENT, AGENT_NODE_FLAGS } from "./runtime";
  *   lib/agent.js                 the agent, bundled by esbuild
  *   lib/aws-crt-nodejs.node      aws-crt's native binary (linux-arm64-glibc)
  *   systemd/smart-home-agent.service, install.sh, config.example.json, docs/pi.md, VERSION
+ *
+ * The same tarball is what an over-the-air update downloads (pi-agent/updates/): the Pi unpacks it
+ * to /opt/smart-home-agent/releases/<version>/.
  */
 export const NODE_RUNTIME_VERSION = "22.23.3";
 const repoRoot = join(__dirname, "..");
@@ -21,12 +25,15 @@ const cacheDirectory = join(process.env.SMART_HOME_CACHE ?? join(homedir(), ".ca
 
 export type AgentArch = "arm64" | "x64";
 
-/** Bundles the agent into `directory/lib` with aws-crt's binary for `arch` beside it. */
-export async function bundleAgent(directory: string, arch: AgentArch, version: string): Promise<void> {
+/**
+ * Bundles the agent into `directory/lib` with aws-crt's binary for `arch` beside it. `entryPoint`
+ * defaults to the agent's main.ts (tests bundle a wrapper around it to make a broken release).
+ */
+export async function bundleAgent(directory: string, arch: AgentArch, version: string, entryPoint = join(__dirname, "main.ts")): Promise<void> {
   const lib = join(directory, "lib");
   mkdirSync(lib, { recursive: true });
   await build({
-    entryPoints: [join(__dirname, "main.ts")],
+    entryPoints: [entryPoint],
     outfile: join(lib, "agent.js"),
     bundle: true,
     platform: "node",
@@ -70,16 +77,39 @@ export function releaseName(): { version: string; name: string } {
 /** Where `npm run build:agent` writes this checkout's release. */
 export const defaultReleaseTarball = (): string => join(repoRoot, "dist", `${releaseName().name}.tar.gz`);
 
-export async function buildRelease(outDirectory = join(repoRoot, "dist")): Promise<Release> {
-  const { version, name } = releaseName();
+export interface ReleaseOptions {
+  /** @default package.json's version */
+  readonly version?: string;
+  /** @default "arm64" (64-bit Raspberry Pi OS) */
+  readonly arch?: AgentArch;
+  /**
+   * `bin/node`: "runtime" is Node.js for linux-arm64 from npm (the real release); "host" is a link
+   * to the Node.js running this build, for x64 releases that tests unpack and run on this machine.
+   * @default "runtime"
+   */
+  readonly node?: "runtime" | "host";
+  /** @default pi-agent/main.ts */
+  readonly entryPoint?: string;
+}
+
+export async function buildRelease(outDirectory = join(repoRoot, "dist"), options: ReleaseOptions = {}): Promise<Release> {
+  const version = options.version ?? releaseName().version;
+  const arch = options.arch ?? "arm64";
+  const name = `smart-home-agent-${version}-linux-${arch}`;
+  if (`${name}.tar.gz` !== agentReleaseFileName(version, arch)) throw new Error(`release name ${name} disagrees with contracts/agent-release.ts`);
+  if ((options.node ?? "runtime") === "runtime" && arch !== "arm64") throw new Error("the Node.js runtime in a release is linux-arm64 only; use node: \"host\" for an x64 test release");
   const staging = mkdtempSync(join(tmpdir(), "agent-release-"));
   const root = join(staging, name);
   try {
-    await bundleAgent(root, "arm64", version);
+    await bundleAgent(root, arch, version, options.entryPoint);
     mkdirSync(join(root, "bin"));
-    execFileSync("tar", ["-xzf", nodeRuntimeArchive(), "-C", staging, "package/bin/node"]);
-    copyFileSync(join(staging, "package", "bin", "node"), join(root, "bin", "node"));
-    chmodSync(join(root, "bin", "node"), 0o755);
+    if ((options.node ?? "runtime") === "host") {
+      symlinkSync(process.execPath, join(root, "bin", "node"));
+    } else {
+      execFileSync("tar", ["-xzf", nodeRuntimeArchive(), "-C", staging, "package/bin/node"]);
+      copyFileSync(join(staging, "package", "bin", "node"), join(root, "bin", "node"));
+      chmodSync(join(root, "bin", "node"), 0o755);
+    }
     mkdirSync(join(root, "systemd"));
     writeFileSync(join(root, "systemd", "smart-home-agent.service"), renderUnit(readFileSync(join(__dirname, "release", "smart-home-agent.service"), "utf8")));
     copyFileSync(join(__dirname, "release", "install.sh"), join(root, "install.sh"));
@@ -92,7 +122,7 @@ export async function buildRelease(outDirectory = join(repoRoot, "dist")): Promi
     mkdirSync(outDirectory, { recursive: true });
     const tarball = join(outDirectory, `${name}.tar.gz`);
     execFileSync("tar", ["--owner=0", "--group=0", "--numeric-owner", "-czf", tarball, "-C", staging, name]);
-    return { tarball, version, sha256: await sha256(tarball), files: listFiles(root).map((path) => ({ path: relative(staging, path), bytes: statSync(path).size })) };
+    return { tarball, version, sha256: await sha256(tarball), files: listFiles(root).map((path) => ({ path: relative(staging, path), bytes: lstatSync(path).size })) };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { readFileSync } from "node:fs";
+import { releasePublicKeyFromBase64 } from "../contracts/agent-release";
 
 /**
  * The agent's one config file (JSON, default /etc/smart-home-agent/config.json). Everything a Pi of
@@ -7,6 +8,16 @@ import { readFileSync } from "node:fs";
  * created at run time and kept in the state directory.
  */
 const path = z.string().check(z.minLength(1));
+const releasePublicKey = z.string().check(
+  z.refine((value) => {
+    try {
+      releasePublicKeyFromBase64(value);
+      return /^[A-Za-z0-9+/]{43}=$/.test(value);
+    } catch {
+      return false;
+    }
+  }, "must be the release public key as 44 characters of base64 (a raw 32-byte Ed25519 key: npm run release:agent prints it)"),
+);
 const outputName = z.string().check(z.regex(/^[a-z][a-z0-9_-]*$/, "must be a lowercase output name, e.g. relay-1"));
 
 export const agentConfigSchema = z.strictObject({
@@ -40,6 +51,25 @@ export const agentConfigSchema = z.strictObject({
       maxMs: z._default(z.int().check(z.minimum(1)), 300_000),
     }),
     { initialMs: 1000, maxMs: 300_000 },
+  ),
+  /**
+   * Over-the-air updates through IoT Jobs (docs/pi.md "Updates"). Without `publicKey` the agent
+   * REJECTS every update job: it never runs a release it cannot verify.
+   */
+  release: z._default(
+    z.strictObject({
+      /** The Ed25519 release public key (contracts/agent-release.ts `releasePublicKeyToBase64`). @default none: updates are rejected */
+      publicKey: z.optional(releasePublicKey),
+      /** Holds `releases/<version>/` and the `current` link the unit starts (ReadWritePaths= in the unit). @default /opt/smart-home-agent */
+      directory: z._default(path, "/opt/smart-home-agent"),
+      /** A download larger than this is abandoned (the arm64 release is ~30 MB). @default 157286400 (150 MiB) */
+      maxDownloadBytes: z._default(z.int().check(z.minimum(1)), 150 * 1024 * 1024),
+      /** The whole download must finish within this. @default 600000 (10 minutes, a slow link) */
+      downloadTimeoutMs: z._default(z.int().check(z.minimum(1000)), 600_000),
+      /** A version just switched to must connect within this, or the agent switches back. @default 120 */
+      connectDeadlineSeconds: z._default(z.int().check(z.minimum(1), z.maximum(3600)), 120),
+    }),
+    { directory: "/opt/smart-home-agent", maxDownloadBytes: 150 * 1024 * 1024, downloadTimeoutMs: 600_000, connectDeadlineSeconds: 120 },
   ),
   /** GPIO outputs `set-output` may switch. */
   gpio: z._default(

@@ -8,6 +8,8 @@ import { createLogger, errorText } from "./log";
  */
 declare const AGENT_VERSION: string | undefined;
 const version = typeof AGENT_VERSION === "string" ? AGENT_VERSION : "dev";
+/** EX_TEMPFAIL: "restart me" (any code but 78 is restarted by the unit; this one reads clearly in journalctl). */
+const EXIT_RESTART = 75;
 
 async function main(): Promise<void> {
   const flag = process.argv.indexOf("--config");
@@ -21,17 +23,20 @@ async function main(): Promise<void> {
     process.stderr.write(`smart-home-agent: ${error.message}\n`);
     process.exit(78);
   }
-  const agent = new Agent(config, { logger, version });
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    logger.info("stopping", { signal });
-    stopping ??= agent.stop().then(() => process.exit(0));
+  const stop = (why: { signal: string } | { restart: string }, exitCode = 0) => {
+    logger.info("stopping", why);
+    stopping ??= agent.stop().then(() => process.exit(exitCode));
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  // After an update switched `current`, exit so systemd's Restart=always starts the new (or, after a
+  // rollback, the previous) version through the link.
+  const agent = new Agent(config, { logger, version, restart: (reason) => stop({ restart: reason }, EXIT_RESTART) });
+  process.on("SIGTERM", () => stop({ signal: "SIGTERM" }));
+  process.on("SIGINT", () => stop({ signal: "SIGINT" }));
   try {
     await agent.start();
-    logger.info("ready", { thingName: agent.thingName });
+    // start() also returns when a stop came first (a signal, or a rollback before connecting).
+    if (!stopping) logger.info("ready", { thingName: agent.thingName });
   } catch (error) {
     logger.error("agent failed", { error: errorText(error) });
     process.exit(1);

@@ -2,6 +2,9 @@
 # Installs the smart-home agent from the unpacked release (run as root on the Pi):
 #   sudo ./install.sh --claim-cert claim.pem --claim-key claim.key --config config.json
 # Idempotent: re-running upgrades the program and keeps the device's identity and state.
+# Layout (docs/pi.md "Updates"): /opt/smart-home-agent/releases/<version>/ per release and a
+# `current` link the unit starts through; the agent's user owns /opt/smart-home-agent so that
+# over-the-air updates can unpack a release beside this one and move the link without root.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,14 +25,26 @@ done
 getent group gpio >/dev/null || groupadd --system gpio
 id smart-home-agent >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin smart-home-agent
 
-# The program: replaced whole, so an upgrade never mixes versions.
-rm -rf "$prefix.new"
-mkdir -p "$prefix.new"
-cp -R "$here/bin" "$here/lib" "$here/docs" "$here/VERSION" "$prefix.new/"
-rm -rf "$prefix.old"
-[ -d "$prefix" ] && mv "$prefix" "$prefix.old"
-mv "$prefix.new" "$prefix"
-rm -rf "$prefix.old"
+version=$(cat "$here/VERSION")
+install -d -m 0755 -o smart-home-agent -g smart-home-agent "$prefix" "$prefix/releases"
+# Releases before over-the-air updates had bin/ and lib/ straight under $prefix.
+rm -rf "${prefix:?}/bin" "${prefix:?}/lib" "${prefix:?}/docs" "${prefix:?}/VERSION"
+
+# The program: this version's folder is replaced whole, so an upgrade never mixes versions; then
+# the link moves by rename (atomic), so the unit starts the old or the new version, never a half.
+release=$prefix/releases/$version
+incoming=$prefix/releases/.install-$version
+replaced=$prefix/releases/.replaced-$version
+rm -rf "$incoming" "$replaced"
+mkdir "$incoming"
+cp -R "$here/bin" "$here/lib" "$here/docs" "$here/VERSION" "$incoming/"
+chown -R smart-home-agent:smart-home-agent "$incoming"
+if [ -d "$release" ]; then mv "$release" "$replaced"; fi
+mv "$incoming" "$release"
+rm -rf "$replaced"
+ln -sfn "releases/$version" "$prefix/current.new"
+chown -h smart-home-agent:smart-home-agent "$prefix/current.new"
+mv -T "$prefix/current.new" "$prefix/current"
 
 install -d -m 0755 "$etc"
 install -d -m 0700 -o smart-home-agent -g smart-home-agent "$etc/claim"
@@ -42,4 +57,4 @@ install -m 0644 "$here/systemd/smart-home-agent.service" /etc/systemd/system/sma
 systemctl daemon-reload
 systemctl enable smart-home-agent.service
 systemctl restart smart-home-agent.service
-echo "smart-home-agent $(cat "$prefix/VERSION") installed; logs: journalctl -u smart-home-agent -f"
+echo "smart-home-agent $version installed in $release; logs: journalctl -u smart-home-agent -f"

@@ -30,6 +30,8 @@ export interface ImageInput {
   readonly project: string;
   readonly environment: string;
   readonly wifi?: WifiNetwork;
+  /** The Ed25519 release public key (base64) the agents verify over-the-air updates with; without it they reject every update. */
+  readonly releasePublicKey?: string;
 }
 
 export interface ImageResult {
@@ -40,7 +42,7 @@ export interface ImageResult {
 }
 
 /** The agent's config for every Pi of the batch (fields of pi-agent/config.ts; the serial is the Pi's own). */
-export function agentConfig(input: Pick<ImageInput, "claim" | "project" | "environment">) {
+export function agentConfig(input: Pick<ImageInput, "claim" | "project" | "environment" | "releasePublicKey">) {
   return {
     endpoint: input.claim.endpoint,
     port: input.claim.port,
@@ -48,6 +50,7 @@ export function agentConfig(input: Pick<ImageInput, "claim" | "project" | "envir
     claim: { certificatePath: AGENT_PATHS.claimCertificate, privateKeyPath: AGENT_PATHS.claimKey },
     project: input.project,
     environment: input.environment,
+    ...(input.releasePublicKey ? { release: { publicKey: input.releasePublicKey } } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
  * npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --out <file.img>
  *                     [--agent-release <tarball>, default: what npm run build:agent wrote] [--claim-from secret|<folder>] [--endpoint <host[:port]>]
  *                     [--wifi-ssid <ssid> (--wifi-passphrase-file <file> | PI_IMAGE_WIFI_PASSPHRASE)]
+ *                     [--release-public-key <base64>] (the agents' key for over-the-air updates, docs/pi.md)
  *
  * A flashable Raspberry Pi OS image for one claim batch of SMART_HOME_ENV (default dev); see
  * docs/field-install.md. Without root and without mounting: the boot partition is written with mtools.
@@ -11,7 +12,8 @@ import { parseArgs } from "node:util";
 import { defaultReleaseTarball } from "../../pi-agent/build";
 import { loadEnvironment } from "../../config";
 import { ClaimError, loadClaimBundle } from "./claim-bundle";
-import { buildImage, ImageError } from "./build-image";
+import { ConfigError, parseAgentConfig } from "../../pi-agent/config";
+import { agentConfig, buildImage, ImageError } from "./build-image";
 import { CloudInitError } from "./cloud-init";
 import { PartitionError } from "./partition-table";
 import { readWifiNetwork, WifiError, WIFI_PASSPHRASE_VARIABLE } from "./wifi";
@@ -19,7 +21,8 @@ import { readWifiNetwork, WifiError, WIFI_PASSPHRASE_VARIABLE } from "./wifi";
 const USAGE = `usage: npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --out <file.img>
          [--agent-release <tarball>] (default: dist/, written by npm run build:agent)
          [--claim-from secret|<local platform folder>] [--endpoint <host[:port]> (with a folder)]
-         [--wifi-ssid <ssid> with --wifi-passphrase-file <file> or ${WIFI_PASSPHRASE_VARIABLE}]`;
+         [--wifi-ssid <ssid> with --wifi-passphrase-file <file> or ${WIFI_PASSPHRASE_VARIABLE}]
+         [--release-public-key <base64>] (printed by npm run release:agent; without it the Pis reject every update)`;
 
 class UsageError extends Error {}
 
@@ -41,6 +44,7 @@ export async function main(args: readonly string[], environment: NodeJS.ProcessE
         endpoint: { type: "string" },
         "wifi-ssid": { type: "string" },
         "wifi-passphrase-file": { type: "string" },
+        "release-public-key": { type: "string" },
       },
     }));
   } catch (error) {
@@ -56,6 +60,14 @@ export async function main(args: readonly string[], environment: NodeJS.ProcessE
   const wifi = readWifiNetwork({ ssid: values["wifi-ssid"], passphraseFile: values["wifi-passphrase-file"], environment });
   const config = loadEnvironment(environment.SMART_HOME_ENV || undefined);
   const claim = await loadClaimBundle({ from: values["claim-from"]!, batch: values.batch!, config, endpoint: values.endpoint });
+  const releasePublicKey = values["release-public-key"];
+  // The agent's own schema checks what the image will carry, so a bad key stops here, not on the Pi.
+  try {
+    parseAgentConfig(agentConfig({ claim, project: config.project, environment: config.name, releasePublicKey }), "the agent config");
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
   const result = buildImage({
     image: values.image!,
     out: values.out!,
@@ -64,10 +76,12 @@ export async function main(args: readonly string[], environment: NodeJS.ProcessE
     project: config.project,
     environment: config.name,
     wifi,
+    releasePublicKey,
   });
   const partition = result.bootPartition;
   return [
     `wrote ${result.out}: batch ${claim.batch}, endpoint ${claim.endpoint}:${claim.port}${wifi ? `, Wi-Fi ${wifi.ssid}` : ""}`,
+    releasePublicKey ? `over-the-air updates: signed with release key ${releasePublicKey}` : "over-the-air updates: off (no --release-public-key: the agents reject every update job)",
     `boot partition ${partition.number} (${partition.scheme.toUpperCase()}, offset ${partition.offsetBytes} bytes): ${result.written.join(", ")}`,
   ].join("\n");
 }

@@ -8,6 +8,8 @@ import { deviceSerial } from "../../pi-agent/serial";
 
 const template = readFileSync(join(__dirname, "..", "..", "pi-agent", "release", "smart-home-agent.service"), "utf8");
 
+const minimalConfig = { endpoint: "example-ats.iot.eu-west-1.amazonaws.com", caPath: "/ca.pem", claim: { certificatePath: "/c.pem", privateKeyPath: "/c.key" }, project: "smarthome", environment: "dev" };
+
 describe("pi agent: systemd unit", () => {
   const unit = renderUnit(template);
   const directives = unit.split("\n").filter((line) => /^[A-Za-z]+=/.test(line));
@@ -22,16 +24,24 @@ describe("pi agent: systemd unit", () => {
     expect(value("RestartPreventExitStatus")).toEqual(["78"]);
   });
 
+  it("starts the program through the current link, restarts it whatever its exit, and lets it write only its release folder and claim", () => {
+    // An update switches `current` and exits 75; Restart=always starts the new version.
+    expect(value("Restart")).toEqual(["always"]);
+    expect(value("ExecStart")[0]).toMatch(/^\/opt\/smart-home-agent\/current\/bin\/node .* \/opt\/smart-home-agent\/current\/lib\/agent\.js /);
+    expect(value("ReadWritePaths")).toEqual(["/etc/smart-home-agent/claim /opt/smart-home-agent"]);
+    expect(parseAgentConfig(minimalConfig).release.directory).toBe("/opt/smart-home-agent");
+  });
+
   it("has no MemoryDenyWriteExecute (V8's JIT needs it off) and runs node with the runtime's flags", () => {
     expect(value("MemoryDenyWriteExecute")).toEqual([]);
-    expect(value("ExecStart")).toEqual([`/opt/smart-home-agent/bin/node ${AGENT_NODE_FLAGS.join(" ")} /opt/smart-home-agent/lib/agent.js --config /etc/smart-home-agent/config.json`]);
+    expect(value("ExecStart")).toEqual([`/opt/smart-home-agent/current/bin/node ${AGENT_NODE_FLAGS.join(" ")} /opt/smart-home-agent/current/lib/agent.js --config /etc/smart-home-agent/config.json`]);
     expect(value("Environment")).toEqual(["MALLOC_ARENA_MAX=2"]);
     expect(unit).not.toMatch(/^@/m);
   });
 });
 
 describe("pi agent: config and serial", () => {
-  const minimal = { endpoint: "example-ats.iot.eu-west-1.amazonaws.com", caPath: "/ca.pem", claim: { certificatePath: "/c.pem", privateKeyPath: "/c.key" }, project: "smarthome", environment: "dev" };
+  const minimal = minimalConfig;
 
   it("fills the documented defaults", () => {
     expect(parseAgentConfig(minimal)).toMatchObject({ port: 8883, stateDirectory: "/var/lib/smart-home-agent", keepAliveSeconds: 60, commandTimeoutMs: 10_000, outboxLimit: 1000, gpio: { backend: "simulated", chip: "gpiochip0", outputs: {} } });

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { parse } from "yaml";
 import { environments, parseEnvironment } from "../../config";
 import { projectNames } from "../../contracts/names";
+import { releasePublicKeyToBase64 } from "../../contracts/agent-release";
+import { parseAgentConfig } from "../../pi-agent/config";
 import { startAwsStandIn, type AwsStandIn } from "../../local/aws-services";
 import { localCaPath, localClaimFiles } from "../../local/state-files";
 import { BOOT_FILES, BOOT_FOLDER } from "../../scripts/pi-image/cloud-init";
@@ -235,6 +237,10 @@ describe("refusals change nothing", () => {
     await expectRefusal(localArgs("OUT").map((arg) => (arg === release ? notRelease : arg)), /is not an agent release/);
   });
 
+  it("a release public key that is not an Ed25519 key in base64", async () => {
+    await expectRefusal(localArgs("OUT", ["--release-public-key", "not-a-key"]), /release\.publicKey: must be the release public key as 44 characters of base64/);
+  });
+
   it("a Wi-Fi passphrase on the command line, in a file others can read, or too short", async () => {
     await expectRefusal(localArgs("OUT", ["--wifi-ssid", "home", "--wifi-passphrase", "secret-passphrase"]), /never taken from the command line/);
     const passphraseFile = join(work, "wifi-passphrase");
@@ -251,6 +257,18 @@ describe("refusals change nothing", () => {
     for (const from of ["secret", platformFolder]) {
       await expect(loadClaimBundle({ from, batch: "old", config, endpoint: "pi-host" })).rejects.toThrow(/batch old is retired \(active: false in environment dev\)/);
     }
+  });
+});
+
+describe("over-the-air updates", () => {
+  it("writes the release public key into the agent config, which the agent's own schema accepts", async () => {
+    const publicKey = releasePublicKeyToBase64(generateKeyPairSync("ed25519").publicKey);
+    const out = join(work, "release-key.img");
+    const summary = await main(localArgs(out, ["--release-public-key", publicKey]), {});
+    expect(summary).toContain(`over-the-air updates: signed with release key ${publicKey}`);
+    const { config } = readBootFiles(out);
+    expect(config).toMatchObject({ release: { publicKey } });
+    expect(parseAgentConfig(config).release.publicKey).toBe(publicKey);
   });
 });
 

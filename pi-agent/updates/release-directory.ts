@@ -1,0 +1,114 @@
+import { execFile } from "node:child_process";
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { basename, join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export class InstallError extends Error {}
+
+/**
+ * The agent's program folder (config `release.directory`, /opt/smart-home-agent on a Pi):
+ *
+ *   releases/<version>/   one unpacked release each (bin/node, lib/agent.js, VERSION, …)
+ *   current -> releases/<version>   the link the systemd unit's ExecStart goes through
+ *
+ * A release is unpacked into a temp folder beside `releases/<version>` and renamed into place, and
+ * `current` is replaced by renaming a new link over it ("If newpath already exists, it will be
+ * atomically replaced", rename(2), https://man7.org/linux/man-pages/man2/rename.2.html),
+ * so a power cut leaves either the old or the new version runnable, never a half.
+ */
+export class ReleaseDirectory {
+  readonly releases: string;
+  readonly current: string;
+
+  constructor(readonly directory: string) {
+    this.releases = join(directory, "releases");
+    this.current = join(directory, "current");
+  }
+
+  /** The version `current` points at; undefined before the first install. */
+  currentVersion(): string | undefined {
+    try {
+      return basename(readlinkSync(this.current));
+    } catch {
+      return undefined;
+    }
+  }
+
+  has(version: string): boolean {
+    return existsSync(join(this.releases, version, "VERSION"));
+  }
+
+  /** Versions present under releases/, sorted by name. */
+  versions(): string[] {
+    if (!existsSync(this.releases)) return [];
+    return readdirSync(this.releases, { withFileTypes: true }).filter((entry) => entry.isDirectory() && !entry.name.startsWith(".")).map((entry) => entry.name).sort();
+  }
+
+  /**
+   * Unpacks a release tarball (one top folder `smart-home-agent-<version>-linux-<arch>/`, as
+   * pi-agent/build.ts writes it) to `releases/<version>/`. Refuses the running version; replaces a
+   * leftover copy of any other. Nothing is left behind when it throws.
+   */
+  async install(tarball: string, version: string): Promise<string> {
+    if (this.currentVersion() === version) throw new InstallError(`version ${version} is the running version`);
+    mkdirSync(this.releases, { recursive: true, mode: 0o755 });
+    const incoming = mkdtempSync(join(this.releases, ".incoming-"));
+    try {
+      // --no-same-owner: the agent's user owns what it unpacks (it is not root anyway). The tarball
+      // was verified (sha256 and signature) before this; GNU tar also drops leading "/" and "../".
+      await run("tar", ["-xzf", tarball, "-C", incoming, "--no-same-owner"]).catch((error: Error & { stderr?: string }) => {
+        throw new InstallError(`cannot unpack the release: ${(error.stderr ?? error.message).trim()}`);
+      });
+      const tops = readdirSync(incoming);
+      if (tops.length !== 1 || !/^smart-home-agent-[^/]+$/.test(tops[0]!)) throw new InstallError(`the release must hold one folder smart-home-agent-<version>-linux-<arch>/, not ${JSON.stringify(tops)}`);
+      const unpacked = join(incoming, tops[0]!);
+      for (const required of ["VERSION", "bin/node", "lib/agent.js"]) {
+        if (!existsSync(join(unpacked, required))) throw new InstallError(`the release has no ${required}`);
+      }
+      const inside = readFileSync(join(unpacked, "VERSION"), "utf8").trim();
+      if (inside !== version) throw new InstallError(`the release's VERSION is ${inside}, the job's is ${version}`);
+      const target = join(this.releases, version);
+      rmSync(target, { recursive: true, force: true });
+      renameSync(unpacked, target);
+      syncDirectory(this.releases);
+      return target;
+    } finally {
+      rmSync(incoming, { recursive: true, force: true });
+    }
+  }
+
+  /** Points `current` at an installed version, atomically. */
+  switchTo(version: string): void {
+    if (!this.has(version)) throw new InstallError(`version ${version} is not installed under ${this.releases}`);
+    const link = `${this.current}.${process.pid}.tmp`;
+    rmSync(link, { force: true });
+    symlinkSync(join("releases", version), link);
+    renameSync(link, this.current);
+    syncDirectory(this.directory);
+  }
+
+  /** Deletes one installed version (never the current one). */
+  remove(version: string): void {
+    if (this.currentVersion() === version) throw new InstallError(`version ${version} is the running version`);
+    rmSync(join(this.releases, version), { recursive: true, force: true });
+  }
+
+  /** Deletes every release but `keep` (and never the current one). */
+  prune(keep: readonly string[]): string[] {
+    const current = this.currentVersion();
+    const removed = this.versions().filter((version) => version !== current && !keep.includes(version));
+    for (const version of removed) rmSync(join(this.releases, version), { recursive: true, force: true });
+    return removed;
+  }
+}
+
+function syncDirectory(path: string): void {
+  const directory = openSync(path, "r");
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
+  }
+}
