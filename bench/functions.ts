@@ -16,8 +16,10 @@ import { unzipSync } from "fflate";
 import { readFileSync } from "node:fs";
 import { bundleFunction } from "../modules/function-bundle";
 import { startAwsStandIn } from "../local/aws-services";
-import { createTablesFromStack } from "../local/tables";
-import { synthAll } from "../test/helpers/synth";
+import { createTables } from "../local/tables";
+import { Testing } from "cdktf";
+import { buildStacks } from "../stacks/app";
+import { environments, parseEnvironment } from "../config";
 
 const root = join(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -67,8 +69,8 @@ async function main() {
   const webhook = createServer((request, response) => request.resume().on("end", () => response.writeHead(200).end("ok")));
   await new Promise<void>((done) => webhook.listen(0, "127.0.0.1", () => done()));
   aws.secrets.set("bench/slack", `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`);
-  await createTablesFromStack(synthAll().iot, aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  const stacks = buildStacks(Testing.app(), parseEnvironment(environments.dev!));
+  await createTables([...stacks.iot.tables, ...stacks["iot-fleet"].tables], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
 
   const baseEnv = {
     ...aws.env,

@@ -11,8 +11,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundleFunction } from "../modules/function-bundle";
 import { startAwsStandIn } from "../local/aws-services";
-import { synthAll } from "../test/helpers/synth";
-import { createTablesFromStack } from "../local/tables";
+import { Testing } from "cdktf";
+import { buildStacks } from "../stacks/app";
+import { environments, parseEnvironment } from "../config";
+import { createTables } from "../local/tables";
 
 const INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 1000);
 const LIMIT_MS = 5000;
@@ -20,7 +22,7 @@ const CLAIM = "0123456789abcdef".repeat(4);
 
 async function main() {
   const aws = await startAwsStandIn();
-  await createTablesFromStack(synthAll()["iot-fleet"], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  await createTables(buildStacks(Testing.app(), parseEnvironment(environments.dev!))["iot-fleet"].tables, aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
   Object.assign(process.env, aws.env, {
     SERIAL_TABLE: "smarthome-dev-serials",
     ACTIVE_CLAIM_CERTIFICATES: JSON.stringify([{ batch: "bench", certificateId: CLAIM }]),

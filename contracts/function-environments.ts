@@ -47,3 +47,95 @@ export const serialApiEnvironment = z.object({
 
 export type ProvisioningHookEnvironment = z.input<typeof provisioningHookEnvironment>;
 export type SerialApiEnvironment = z.input<typeof serialApiEnvironment>;
+
+/**
+ * What each function is configured with, by meaning rather than by variable name. A stack turns
+ * settings into the Lambda's environment (`…Environment(settings)`), the function's entry turns its
+ * parsed environment back into settings (`…Settings(environment)`), and the local platform hands
+ * settings straight to the handler factory: the variable names live only in this file.
+ */
+export interface DevicePresenceSettings {
+  readonly deviceTable: string;
+  readonly alertsTopicArn: string;
+  readonly presenceCheckQueueUrl: string;
+  readonly offlineGraceSeconds: number;
+}
+
+export const devicePresenceVariables = (settings: DevicePresenceSettings): DevicePresenceEnvironment => ({
+  DEVICE_TABLE: settings.deviceTable,
+  ALERTS_TOPIC_ARN: settings.alertsTopicArn,
+  PRESENCE_CHECK_QUEUE_URL: settings.presenceCheckQueueUrl,
+  OFFLINE_GRACE_SECONDS: String(settings.offlineGraceSeconds),
+});
+
+export const devicePresenceSettings = (environment: z.output<typeof devicePresenceEnvironment>): DevicePresenceSettings => ({
+  deviceTable: environment.DEVICE_TABLE,
+  alertsTopicArn: environment.ALERTS_TOPIC_ARN,
+  presenceCheckQueueUrl: environment.PRESENCE_CHECK_QUEUE_URL,
+  offlineGraceSeconds: Number(environment.OFFLINE_GRACE_SECONDS),
+});
+
+export interface DailyCheckSettings {
+  readonly deviceTable: string;
+  readonly alertsTopicArn: string;
+  /** Send the summary even when every device is healthy. */
+  readonly dailyDigest: boolean;
+}
+
+export const dailyCheckVariables = (settings: DailyCheckSettings): DailyCheckEnvironment => ({
+  DEVICE_TABLE: settings.deviceTable,
+  ALERTS_TOPIC_ARN: settings.alertsTopicArn,
+  DAILY_DIGEST: settings.dailyDigest ? "true" : "false",
+});
+
+export const dailyCheckSettings = (environment: z.output<typeof dailyCheckEnvironment>): DailyCheckSettings => ({
+  deviceTable: environment.DEVICE_TABLE,
+  alertsTopicArn: environment.ALERTS_TOPIC_ARN,
+  dailyDigest: environment.DAILY_DIGEST === "true",
+});
+
+export interface AlertFormatterSettings {
+  readonly slackWebhookSecretId: string;
+}
+
+export const alertFormatterVariables = (settings: AlertFormatterSettings): AlertFormatterEnvironment => ({ SLACK_WEBHOOK_SECRET_ID: settings.slackWebhookSecretId });
+
+export const alertFormatterSettings = (environment: z.output<typeof alertFormatterEnvironment>): AlertFormatterSettings => ({
+  slackWebhookSecretId: environment.SLACK_WEBHOOK_SECRET_ID,
+});
+
+export interface ProvisioningHookSettings {
+  readonly serialTable: string;
+  /** Claim certificate id → batch, for the batches the config lists as active. */
+  readonly activeClaimCertificates: ReadonlyMap<string, string>;
+  /** `<project>-<env>`; thing names are `<prefix>-<serial>`. */
+  readonly thingNamePrefix: string;
+  /** @default STRANDED_PROVISIONING_SECONDS */
+  readonly strandedAfterSeconds?: number;
+}
+
+/**
+ * The hook's environment. `activeClaimCertificates` is a JSON string here because a stack only
+ * knows the certificate ids as Terraform references (it passes `Fn.jsonencode(...)`).
+ */
+export const provisioningHookVariables = (settings: Omit<ProvisioningHookSettings, "activeClaimCertificates"> & { readonly activeClaimCertificatesJson: string }): ProvisioningHookEnvironment => ({
+  SERIAL_TABLE: settings.serialTable,
+  ACTIVE_CLAIM_CERTIFICATES: settings.activeClaimCertificatesJson,
+  THING_NAME_PREFIX: settings.thingNamePrefix,
+  ...(settings.strandedAfterSeconds === undefined ? {} : { STRANDED_AFTER_SECONDS: String(settings.strandedAfterSeconds) }),
+});
+
+export const provisioningHookSettings = (environment: z.output<typeof provisioningHookEnvironment>): Required<ProvisioningHookSettings> => ({
+  serialTable: environment.SERIAL_TABLE,
+  activeClaimCertificates: environment.ACTIVE_CLAIM_CERTIFICATES,
+  thingNamePrefix: environment.THING_NAME_PREFIX,
+  strandedAfterSeconds: Number(environment.STRANDED_AFTER_SECONDS),
+});
+
+export interface SerialApiSettings {
+  readonly serialTable: string;
+}
+
+export const serialApiVariables = (settings: SerialApiSettings): SerialApiEnvironment => ({ SERIAL_TABLE: settings.serialTable });
+
+export const serialApiSettings = (environment: z.output<typeof serialApiEnvironment>): SerialApiSettings => ({ serialTable: environment.SERIAL_TABLE });

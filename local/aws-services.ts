@@ -38,8 +38,20 @@ export interface AwsStandInOptions {
   onSendMessage?(message: { queueUrl: string; body: string; delaySeconds?: number; messageId: string }): void;
 }
 
+/** An SDK client's configuration for one stand-in: its endpoint, the region and throwaway credentials. */
+export interface StandInClientConfig {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export type StandInService = "dynamodb" | "sns" | "sqs" | "secretsManager" | "iot";
+
 export interface AwsStandIn {
+  /** The standard AWS_ENDPOINT_URL_<SERVICE>, region and credential variables, for a child process. */
   readonly env: Record<string, string>;
+  /** For an SDK client in this process (no process.env involved): `new DynamoDBClient(standIn.clientConfig("dynamodb"))`. */
+  clientConfig(service: StandInService): StandInClientConfig;
   readonly published: { topicArn: string; subject?: string; message: string; messageStructure?: string }[];
   readonly sentMessages: { queueUrl: string; body: string; delaySeconds?: number }[];
   readonly secrets: Map<string, string>;
@@ -159,11 +171,13 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
   await listen(services);
 
   const address = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const credentials = { accessKeyId: "AKIDLOCALSTANDIN", secretAccessKey: "local-stand-in" };
   return {
+    clientConfig: (service) => ({ endpoint: address(service === "dynamodb" ? dynamo : services), region: account.region, credentials }),
     env: {
       AWS_REGION: account.region,
-      AWS_ACCESS_KEY_ID: "AKIDLOCALSTANDIN",
-      AWS_SECRET_ACCESS_KEY: "local-stand-in",
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: address(dynamo),
       AWS_ENDPOINT_URL_SNS: address(services),
       AWS_ENDPOINT_URL_SQS: address(services),

@@ -1,4 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IoTClient } from "@aws-sdk/client-iot";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { Testing } from "cdktf";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { randomBytes, randomUUID } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
@@ -9,10 +13,13 @@ import type { EnvironmentConfig } from "../config";
 import type { IotPolicyDescription } from "../contracts/iot-policies";
 import type { ProjectNames } from "../contracts/names";
 import type { TopicRuleSpec } from "../contracts/topic-rules";
-import type { StackId } from "../contracts/stack-outputs";
 import { SERIAL_API_ROUTES } from "../contracts/serial-api";
 import { SERIAL_API_STAGE } from "../stacks/api";
+import { buildStacks } from "../stacks/app";
 import type { IotFleetStack } from "../stacks/iot-fleet";
+import { createDevicePresenceHandler } from "../functions/device-presence/handler";
+import { createProvisioningHookHandler } from "../functions/provisioning-hook/handler";
+import { createSerialApiHandler } from "../functions/serial-api/handler";
 import { createLocalApiGateway, type LocalApiGatewayOptions } from "./api-gateway";
 import { LOCAL_ACCOUNT_ID, snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
@@ -25,7 +32,6 @@ import { startJobsAndReleases } from "./iot-jobs-releases";
 import { IotRegistry } from "./iot-registry";
 import type { ReleaseDownloads } from "./release-downloads";
 import { createRulesEngine } from "./rules-engine";
-import { localQueueUrl, resolveReferences, synthesizeApp, type LocalAccount, type StackJson } from "./synthesized";
 import { createTables } from "./tables";
 
 export interface LocalPlatformOptions {
@@ -69,7 +75,7 @@ export interface LocalPlatform {
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const { config } = options;
   const directories = prepareStateDirectory(options.stateDirectory);
-  const { stacks, json } = synthesizeApp(config);
+  const stacks = buildStacks(Testing.app(), config);
   const names = stacks.iot.names;
   const delivery = sqsDelivery();
   const registry = new IotRegistry(config.accountId ?? LOCAL_ACCOUNT_ID, config.region);
@@ -80,19 +86,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     onSendMessage: (message) => delivery.deliver(message),
   });
   const account: LocalAccount = { accountId: registry.accountId, region: registry.region, sqsEndpoint: services.env.AWS_ENDPOINT_URL_SQS! };
-  const resolve = (text: string, stackId: StackId) => resolveReferences(text, stackId, json, account);
 
   await createTables([...stacks.iot.tables, ...stacks["iot-fleet"].tables], services.env.AWS_ENDPOINT_URL_DYNAMODB!, account.region);
   const authority = await openCertificateAuthority(join(options.stateDirectory, "ca"));
   const policies = { controller: stacks.iot.policies.controller, claim: stacks["iot-fleet"].claimPolicy };
   loadIotPolicies([stacks.iot.policies.device, policies.controller, policies.claim], registry);
   const { controller, claims } = await createIdentities(config, names, policies, authority, registry, options.stateDirectory);
-  const handlers = await loadHandlers(json, services, resolve, claims);
+  const handlers = createHandlers(config, names, stacks.iot.presenceCheckQueueName, account, services, claims);
   delivery.consumers.set(localQueueUrl(account, stacks.iot.presenceCheckQueueName), (body, messageId) => {
     void handlers.devicePresence({ Records: [{ messageId, body, eventSource: "aws:sqs", receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSourceARN: "", awsRegion: account.region }] });
   });
   const broker = await startFleetProvisioning(stacks["iot-fleet"].provisioningTemplate, account, registry, authority, handlers.provisioningHook, options);
-  const documents = startRulesEngine(stacks.iot.topicRules.rules, broker, services, account, directories, {
+  const documents = startRulesEngine(stacks.iot.topicRules.rules, broker, services, directories, {
     [names.lambdaFunction("device-presence")]: handlers.devicePresence,
   });
   const gateway = await startSerialApi(handlers.serialApi, account.accountId, options.apiPort);
@@ -181,16 +186,48 @@ async function createIdentities(
   return { controller, claims };
 }
 
-/** The functions, loaded in this process with the environment the stacks give them. */
-async function loadHandlers(json: Record<StackId, StackJson>, services: AwsStandIn, resolve: (text: string, stackId: StackId) => string, claims: readonly LocalClaim[]) {
-  Object.assign(process.env, services.env, functionEnvironment(json, resolve), {
-    ACTIVE_CLAIM_CERTIFICATES: JSON.stringify(claims.filter((claim) => claim.active).map((claim) => ({ batch: claim.batch, certificateId: claim.certificateId }))),
-  });
+/**
+ * The functions' handlers in this process: each factory gets the settings its stack turns into the
+ * Lambda's environment (contracts/function-environments.ts), with this platform's names and ARNs,
+ * and SDK clients pointed at the stand-ins.
+ */
+function createHandlers(config: EnvironmentConfig, names: ProjectNames, presenceCheckQueueName: string, account: LocalAccount, services: AwsStandIn, claims: readonly LocalClaim[]) {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(services.clientConfig("dynamodb")));
+  const iot = new IoTClient(services.clientConfig("iot"));
+  const devicePresence = createDevicePresenceHandler(
+    {
+      deviceTable: names.deviceTable,
+      alertsTopicArn: `arn:aws:sns:${account.region}:${account.accountId}:${names.alertsTopic}`,
+      presenceCheckQueueUrl: localQueueUrl(account, presenceCheckQueueName),
+      offlineGraceSeconds: config.alerts.offlineGraceSeconds,
+    },
+    { documents, sqs: new SQSClient(services.clientConfig("sqs")), sns: new SNSClient(services.clientConfig("sns")) },
+  );
   return {
-    devicePresence: (await import("../functions/device-presence")).handler as (event: unknown) => Promise<unknown>,
-    provisioningHook: (await import("../functions/provisioning-hook")).handler as (event: unknown) => Promise<{ allowProvisioning: boolean }>,
-    serialApi: (await import("../functions/serial-api")).handler,
+    devicePresence: devicePresence as (event: unknown) => Promise<unknown>,
+    provisioningHook: createProvisioningHookHandler(
+      {
+        serialTable: names.serialTable,
+        activeClaimCertificates: new Map(claims.filter((claim) => claim.active).map((claim) => [claim.certificateId, claim.batch])),
+        thingNamePrefix: names.prefix,
+      },
+      { documents, iot },
+    ),
+    serialApi: createSerialApiHandler({ serialTable: names.serialTable }, { documents, iot }),
   };
+}
+
+/** Values the local platform gives what Terraform would only know at apply. */
+interface LocalAccount {
+  readonly accountId: string;
+  readonly region: string;
+  /** Base URL of the local SQS, which queue URLs point at. */
+  readonly sqsEndpoint: string;
+}
+
+/** A queue's URL on the local SQS. */
+function localQueueUrl(account: LocalAccount, queueName: string): string {
+  return `${account.sqsEndpoint}/${account.accountId}/${queueName}`;
 }
 
 /** Fleet provisioning with the iot-fleet stack's template and the real hook, behind the MQTT broker. */
@@ -220,11 +257,10 @@ function startRulesEngine(
   rules: readonly TopicRuleSpec[],
   broker: IotBroker,
   services: AwsStandIn,
-  account: LocalAccount,
   directories: PlatformDirectories,
   functions: Readonly<Record<string, (event: unknown) => Promise<unknown>>>,
 ): DynamoDBDocumentClient {
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB, region: account.region }));
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(services.clientConfig("dynamodb")));
   const engine = createRulesEngine(rules, {
     publishAlert: async (_topicName, message, messageStructure) => {
       // SNS refuses what it would refuse on AWS, so the action fails into the error action.
@@ -276,20 +312,3 @@ function recordAlert(path: string, message: string): void {
   appendFileSync(path, `${line}\n`);
   console.log(`[alert] ${message}`);
 }
-
-/** Every function's environment from the synthesized stacks, resolved; one value per name. */
-function functionEnvironment(stacks: Record<StackId, StackJson>, resolve: (text: string, stackId: StackId) => string): Record<string, string> {
-  const environment: Record<string, string> = {};
-  for (const stackId of ["iot", "iot-fleet", "api"] as const) {
-    for (const fn of Object.values(stacks[stackId].resource?.aws_lambda_function ?? {})) {
-      for (const [name, value] of Object.entries<string>(fn.environment?.variables ?? {})) {
-        if (value.startsWith("${jsonencode(")) continue; // computed by the platform itself
-        const resolved = resolve(value, stackId);
-        if (environment[name] !== undefined && environment[name] !== resolved) throw new Error(`functions disagree on ${name}`);
-        environment[name] = resolved;
-      }
-    }
-  }
-  return environment;
-}
-

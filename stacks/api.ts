@@ -2,7 +2,7 @@ import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import type { ITerraformDependable } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import type { SerialApiEnvironment } from "../contracts/function-environments";
+import { serialApiVariables } from "../contracts/function-environments";
 import { SERIAL_API_ROUTES } from "../contracts/serial-api";
 import { AwsAccount } from "../modules/aws-account";
 import { KeyedRestApi } from "../modules/keyed-rest-api";
@@ -27,7 +27,7 @@ export class ApiStack extends ProjectStack<"api"> {
       roleName: names.role("serial-api"),
       entry: functionEntry("serial-api"),
       description: "Registers, reads, resets and revokes device serials",
-      environment: { SERIAL_TABLE: fleet.serial_table_name } satisfies SerialApiEnvironment,
+      environment: serialApiVariables({ serialTable: fleet.serial_table_name }),
       logRetentionDays: config.logRetentionDays,
       timeoutSeconds: 15,
     });

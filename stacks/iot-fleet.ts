@@ -4,7 +4,7 @@ import { IotThingType } from "@cdktf/provider-aws/lib/iot-thing-type";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import type { ProvisioningHookEnvironment } from "../contracts/function-environments";
+import { provisioningHookVariables } from "../contracts/function-environments";
 import { claimPolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
 import { AGENT_RELEASE_JOB_PREFIX, AGENT_RELEASE_KEY_PREFIX } from "../contracts/agent-release";
 import { deviceProvisioningTemplate } from "../contracts/provisioning-template";
@@ -84,14 +84,14 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
       roleName: names.role("provisioning-hook"),
       entry: functionEntry("provisioning-hook"),
       description: "Allows a device to provision once: active batch claim certificate, registered serial",
-      environment: {
-        SERIAL_TABLE: serials.tableName,
-        ACTIVE_CLAIM_CERTIFICATES: Fn.jsonencode(
+      environment: provisioningHookVariables({
+        serialTable: serials.tableName,
+        activeClaimCertificatesJson: Fn.jsonencode(
           claims.filter(({ batch }) => batch.active).map(({ batch, claim }) => ({ batch: batch.name, certificateId: claim.certificateId })),
         ),
-        THING_NAME_PREFIX: names.prefix,
-        STRANDED_AFTER_SECONDS: String(STRANDED_PROVISIONING_SECONDS),
-      } satisfies ProvisioningHookEnvironment,
+        thingNamePrefix: names.prefix,
+        strandedAfterSeconds: STRANDED_PROVISIONING_SECONDS,
+      }),
       logRetentionDays: config.logRetentionDays,
       // IoT waits 5 s for the answer; more memory means more CPU and a shorter cold start.
       memorySizeMiB: 512,

@@ -7,7 +7,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { DEVICE_TABLE_KEY } from "../contracts/device-table";
-import type { AlertFormatterEnvironment, DailyCheckEnvironment, DevicePresenceEnvironment } from "../contracts/function-environments";
+import { alertFormatterVariables, dailyCheckVariables, devicePresenceVariables } from "../contracts/function-environments";
 import { controllerPolicyDocument, devicePolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
 import { deviceTopicRules, TOPIC_RULE_LOG_GROUPS, type TopicRules, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { AlertsTopic } from "../modules/alerts-topic";
@@ -98,7 +98,7 @@ export class IotStack extends ProjectStack<"iot"> {
         roleName: names.role("alert-formatter"),
         entry: functionEntry("alert-formatter"),
         description: "Posts alerts from the alerts topic to Slack",
-        environment: { SLACK_WEBHOOK_SECRET_ID: webhook.name } satisfies AlertFormatterEnvironment,
+        environment: alertFormatterVariables({ slackWebhookSecretId: webhook.name }),
         logRetentionDays: config.logRetentionDays,
       });
       formatter.role.allow("read-slack-webhook", [
@@ -124,12 +124,12 @@ export class IotStack extends ProjectStack<"iot"> {
       roleName: names.role("device-presence"),
       entry: functionEntry("device-presence"),
       description: "Records device connects/disconnects; alerts once when a device stays offline",
-      environment: {
-        DEVICE_TABLE: devices.tableName,
-        ALERTS_TOPIC_ARN: alerts.topicArn,
-        PRESENCE_CHECK_QUEUE_URL: presenceChecks.queueUrl,
-        OFFLINE_GRACE_SECONDS: String(config.alerts.offlineGraceSeconds),
-      } satisfies DevicePresenceEnvironment,
+      environment: devicePresenceVariables({
+        deviceTable: devices.tableName,
+        alertsTopicArn: alerts.topicArn,
+        presenceCheckQueueUrl: presenceChecks.queueUrl,
+        offlineGraceSeconds: config.alerts.offlineGraceSeconds,
+      }),
       logRetentionDays: config.logRetentionDays,
       deadLetterQueue: failedPresenceEvents,
     });
@@ -143,11 +143,7 @@ export class IotStack extends ProjectStack<"iot"> {
       roleName: names.role("daily-check"),
       entry: functionEntry("daily-check"),
       description: "Daily summary of devices offline or not seen for 24 hours",
-      environment: {
-        DEVICE_TABLE: devices.tableName,
-        ALERTS_TOPIC_ARN: alerts.topicArn,
-        DAILY_DIGEST: String(config.alerts.dailyDigest) as "true" | "false",
-      } satisfies DailyCheckEnvironment,
+      environment: dailyCheckVariables({ deviceTable: devices.tableName, alertsTopicArn: alerts.topicArn, dailyDigest: config.alerts.dailyDigest }),
       logRetentionDays: config.logRetentionDays,
       timeoutSeconds: 60,
       // EventBridge invokes it asynchronously: a run that keeps failing is kept here, not lost.

@@ -1,55 +1,9 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SNSEvent } from "aws-lambda";
-import { alertSchema } from "../../contracts/alerts";
-import { alertFormatterEnvironment } from "../../contracts/function-environments";
-import { alertText } from "../shared/alerts";
-import { createLogger, readEnvironment } from "../shared/runtime";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { alertFormatterEnvironment, alertFormatterSettings } from "../../contracts/function-environments";
+import { readEnvironment } from "../shared/runtime";
+import { createAlertFormatterHandler } from "./handler";
 
-/** Subscribed to the alerts topic: posts each alert to Slack through an incoming webhook. */
-const environment = readEnvironment(alertFormatterEnvironment);
-const logger = createLogger("alert-formatter");
-const secrets = new SecretsManagerClient({});
-const WEBHOOK_TIMEOUT_MS = 5000;
+export { slackText } from "./handler";
 
-let webhookUrl: Promise<string> | undefined;
-
-/** The webhook URL lives in Secrets Manager, never in config; read once per container. */
-function slackWebhookUrl(): Promise<string> {
-  webhookUrl ??= secrets.send(new GetSecretValueCommand({ SecretId: environment.SLACK_WEBHOOK_SECRET_ID })).then(({ SecretString }) => {
-    const url = SecretString?.trim() ?? "";
-    if (!URL.canParse(url) || !["https:", "http:"].includes(new URL(url).protocol)) {
-      throw new Error(`secret ${environment.SLACK_WEBHOOK_SECRET_ID} does not hold a webhook URL; put it with aws secretsmanager put-secret-value`);
-    }
-    return url;
-  });
-  webhookUrl.catch(() => (webhookUrl = undefined));
-  return webhookUrl;
-}
-
-/** Slack text for one SNS message: an alert we know, or the raw message for anything else. */
-export function slackText(message: string): string {
-  try {
-    const alert = alertSchema.safeParse(JSON.parse(message));
-    if (alert.success) return alertText(alert.data);
-  } catch {
-    // Not JSON: post it as it is.
-  }
-  return `Alert:\n${message}`;
-}
-
-export async function handler(event: SNSEvent): Promise<void> {
-  const url = await slackWebhookUrl();
-  for (const record of event.Records) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ text: slackText(record.Sns.Message) }),
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    if (!response.ok) {
-      // Throwing makes SNS retry the delivery.
-      throw new Error(`Slack answered ${response.status} for message ${record.Sns.MessageId}`);
-    }
-    logger.info("alert posted to Slack", { messageId: record.Sns.MessageId });
-  }
-}
+/** Lambda entry: the environment parsed at cold start, clients from the execution role. */
+export const handler = createAlertFormatterHandler(alertFormatterSettings(readEnvironment(alertFormatterEnvironment)), { secrets: new SecretsManagerClient({}) });

@@ -1,75 +1,14 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import * as z from "zod/mini";
-import { devicePresenceEnvironment } from "../../contracts/function-environments";
-import { publishAlert } from "../shared/alerts";
-import { createLogger, readEnvironment } from "../shared/runtime";
-import { lifecycleEventSchema } from "../../contracts/lifecycle-events";
-import { applyLifecycleEvent, checkStillOffline, type OfflineCheck, type PresenceDependencies } from "./presence";
+import { devicePresenceEnvironment, devicePresenceSettings } from "../../contracts/function-environments";
+import { readEnvironment } from "../shared/runtime";
+import { createDevicePresenceHandler } from "./handler";
 
-/**
- * Device presence. Two event sources, one function:
- * - the lifecycle topic rule invokes it with a connected/disconnected event;
- * - the presence-check delay queue delivers the offline checks it queued, after the grace period.
- */
-const environment = readEnvironment(devicePresenceEnvironment);
-const logger = createLogger("device-presence");
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const sqs = new SQSClient({});
-const sns = new SNSClient({});
-
-const deps: PresenceDependencies = {
-  documents,
-  tableName: environment.DEVICE_TABLE,
-  graceSeconds: Number(environment.OFFLINE_GRACE_SECONDS),
-  logger,
-  scheduleCheck: async (check, delaySeconds) => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: environment.PRESENCE_CHECK_QUEUE_URL, MessageBody: JSON.stringify(check), DelaySeconds: delaySeconds }));
-  },
-  publishAlert: (alert) => publishAlert(sns, environment.ALERTS_TOPIC_ARN, alert),
-};
-
-const offlineCheckSchema: z.ZodMiniType<OfflineCheck> = z.object({
-  thingName: z.string().check(z.minLength(1)),
-  eventOrder: z.int().check(z.gte(0)),
-  disconnectedAt: z.int().check(z.gte(0)),
-  disconnectReason: z.string(),
+/** Lambda entry: the environment parsed at cold start, clients from the execution role. */
+export const handler = createDevicePresenceHandler(devicePresenceSettings(readEnvironment(devicePresenceEnvironment)), {
+  documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  sqs: new SQSClient({}),
+  sns: new SNSClient({}),
 });
-
-function isSqsEvent(event: unknown): event is SQSEvent {
-  return Array.isArray((event as SQSEvent | undefined)?.Records) && (event as SQSEvent).Records.every((record) => record.eventSource === "aws:sqs");
-}
-
-export async function handler(event: unknown): Promise<SQSBatchResponse | void> {
-  if (isSqsEvent(event)) return runChecks(event);
-  const parsed = lifecycleEventSchema.safeParse(event);
-  if (!parsed.success) {
-    // Retrying cannot fix a malformed event: log it and drop it.
-    logger.error("malformed lifecycle event dropped", { issues: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) });
-    return;
-  }
-  await applyLifecycleEvent(parsed.data, deps);
-}
-
-async function runChecks(event: SQSEvent): Promise<SQSBatchResponse> {
-  const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
-  for (const record of event.Records) {
-    let check: OfflineCheck;
-    try {
-      check = offlineCheckSchema.parse(JSON.parse(record.body));
-    } catch {
-      logger.error("malformed offline check dropped", { messageId: record.messageId });
-      continue;
-    }
-    try {
-      await checkStillOffline(check, deps);
-    } catch (error) {
-      logger.error("offline check failed; SQS will retry it", { messageId: record.messageId, error: error as Error });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  return { batchItemFailures };
-}

@@ -1,19 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { serialApiEnvironment } from "../../contracts/function-environments";
-import { createLogger, readEnvironment } from "../shared/runtime";
-import { SerialTable } from "../shared/serial-table";
-import { serialApi } from "./router";
+import { serialApiEnvironment, serialApiSettings } from "../../contracts/function-environments";
+import { readEnvironment } from "../shared/runtime";
+import { createSerialApiHandler } from "./handler";
 
-/** The serial API behind API Gateway (Lambda proxy integration): routes in contracts/serial-api.ts. */
-const environment = readEnvironment(serialApiEnvironment);
-
-export const handler = serialApi(
-  {
-    table: new SerialTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), environment.SERIAL_TABLE),
-    iot: new IoTClient({}),
-    now: () => new Date(),
-  },
-  createLogger("serial-api"),
-);
+/** Lambda entry: the environment parsed at cold start, clients from the execution role. */
+export const handler = createSerialApiHandler(serialApiSettings(readEnvironment(serialApiEnvironment)), {
+  documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  iot: new IoTClient({}),
+});

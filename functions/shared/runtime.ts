@@ -15,16 +15,3 @@ export function readEnvironment<S extends z.ZodMiniType>(schema: S, source: Node
   }
   return result.data;
 }
-
-/**
- * Runs a conditional DynamoDB write; undefined when its condition does not hold, so callers branch
- * on a value instead of catching. Any other error is thrown.
- */
-export async function unlessConditionFails<T>(write: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await write();
-  } catch (error) {
-    if ((error as { name?: string } | undefined)?.name === "ConditionalCheckFailedException") return undefined;
-    throw error;
-  }
-}

@@ -1,10 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { StackId } from "../../contracts/stack-outputs";
 import { startAwsStandIn, type AwsStandIn } from "../../local/aws-services";
 import { POWERTOOLS_TEST_ENV } from "./logs";
-import { synthAll } from "./synth";
-import { createTablesFromStack } from "../../local/tables";
+import { tablesOf } from "./synth";
+import { createTables } from "../../local/tables";
 
 export interface FunctionTestbed {
   aws: AwsStandIn;
@@ -18,11 +17,11 @@ export interface FunctionTestbed {
  * synthesized stack defines, and the process environment the function reads (set here because
  * handlers read it when their module loads).
  */
-export async function startFunctionTestbed(tablesOf: StackId, environment: (aws: AwsStandIn) => Record<string, string>): Promise<FunctionTestbed> {
+export async function startFunctionTestbed(tablesIn: "iot" | "iot-fleet", environment: (aws: AwsStandIn) => Record<string, string>): Promise<FunctionTestbed> {
   const aws = await startAwsStandIn();
   Object.assign(process.env, aws.env, POWERTOOLS_TEST_ENV, environment(aws));
-  await createTablesFromStack(synthAll()[tablesOf], aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: aws.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+  await createTables(tablesOf(tablesIn), aws.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(aws.clientConfig("dynamodb")));
   return {
     aws,
     documents,

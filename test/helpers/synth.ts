@@ -1,5 +1,8 @@
 import { environments, parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from "../../config";
+import { Testing } from "cdktf";
 import type { StackId } from "../../contracts/stack-outputs";
+import type { TableKeySchema } from "../../modules/project-table";
+import { buildStacks } from "../../stacks/app";
 import { synthesizeStacks, type StackJson } from "../../local/synthesized";
 
 export type { StackJson } from "../../local/synthesized";
@@ -21,6 +24,11 @@ export function synthAll(config: EnvironmentConfig = defaultConfig): Record<Stac
 }
 
 export const defaultConfig = testConfig();
+
+/** The tables a stack deploys, from its typed `tables` field (construction only, no synth). */
+export function tablesOf(stackId: "iot" | "iot-fleet", config: EnvironmentConfig = defaultConfig): readonly TableKeySchema[] {
+  return buildStacks(Testing.app(), config)[stackId].tables;
+}
 
 /** The resources of one type in a stack, by logical id. */
 export function resources(stack: StackJson, type: string): Record<string, any> {

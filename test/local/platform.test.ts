@@ -189,7 +189,7 @@ describe("local platform: scale and presence", () => {
     const connection = await connect(platform, device, device.thingName);
     const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
     const { DynamoDBDocumentClient, GetCommand } = await import("@aws-sdk/lib-dynamodb");
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(platform.services.clientConfig("dynamodb")));
     const item = async () => (await documents.send(new GetCommand({ TableName: "smarthome-dev-devices", Key: { thingName: device.thingName }, ConsistentRead: true }))).Item;
     await until(async () => (await item())?.connected === true);
     await connection.disconnect();
@@ -216,7 +216,7 @@ describe("local platform: the serial contract end to end", () => {
     // The table as the hook leaves it when RegisterThing fails afterwards: provisioned, no thing.
     const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
     const { DynamoDBDocumentClient, PutCommand } = await import("@aws-sdk/lib-dynamodb");
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(platform.services.clientConfig("dynamodb")));
     const strand = async (serial: string, minutesAgo: number) => {
       const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
       await documents.send(
@@ -266,7 +266,7 @@ describe("local platform: revocation bites at once", () => {
     // The lifecycle event says why, as the presence function records it.
     const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
     const { DynamoDBDocumentClient, GetCommand } = await import("@aws-sdk/lib-dynamodb");
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(platform.services.clientConfig("dynamodb")));
     const item = async () => (await documents.send(new GetCommand({ TableName: "smarthome-dev-devices", Key: { thingName: device.thingName }, ConsistentRead: true }))).Item;
     await until(async () => (await item())?.connected === false);
     expect(await item()).toMatchObject({ lastDisconnectReason: "AUTH_ERROR" });
@@ -291,7 +291,7 @@ describe("local platform: topic rules", () => {
 
     const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
     const { DynamoDBDocumentClient, GetCommand } = await import("@aws-sdk/lib-dynamodb");
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.services.env.AWS_ENDPOINT_URL_DYNAMODB, region: "eu-west-1" }));
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(platform.services.clientConfig("dynamodb")));
     const lastResponse = async () =>
       (await documents.send(new GetCommand({ TableName: "smarthome-dev-devices", Key: { thingName: device.thingName }, ConsistentRead: true }))).Item?.lastResponse;
     await until(async () => (await lastResponse()) !== undefined);
