@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { unzipSync } from "fflate";
 import { readFileSync } from "node:fs";
-import { bundleFunction } from "../modules/function-bundle";
+import { bundleFunction, ESBUILD_TARGET } from "../modules/function-bundle";
 import { startAwsStandIn } from "../local/aws-services";
 import { createTables } from "../local/tables";
 import { Testing } from "cdktf";
@@ -33,7 +33,7 @@ function buildUnbundled(outputDirectory: string): void {
       .filter((file) => file.endsWith(".ts"))
       .map((file) => join(root, folder, file)),
   );
-  buildSync({ entryPoints: sources, outdir: outputDirectory, outbase: root, bundle: false, platform: "node", format: "cjs", target: "node22", logLevel: "silent" });
+  buildSync({ entryPoints: sources, outdir: outputDirectory, outbase: root, bundle: false, platform: "node", format: "cjs", target: ESBUILD_TARGET, logLevel: "silent" });
 }
 
 interface Sample {

@@ -3,7 +3,7 @@ import * as x509 from "@peculiar/x509";
 import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomically } from "./files";
+import { writeFileAtomically } from "../pi-agent/files";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;

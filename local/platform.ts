@@ -23,7 +23,7 @@ import { createSerialApiHandler } from "../functions/serial-api/handler";
 import { createLocalApiGateway, type LocalApiGatewayOptions } from "./api-gateway";
 import { LOCAL_ACCOUNT_ID, snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
-import { writeFileAtomically } from "./files";
+import { writeFileAtomically } from "../pi-agent/files";
 import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";
 import { FleetProvisioning, type ProvisioningTemplate } from "./fleet-provisioning";
 import { startIotBroker, type IotBroker } from "./iot-broker";

@@ -4,12 +4,23 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
+/**
+ * The Node.js major version the functions run on: Lambda's runtime and esbuild's target both derive
+ * from it, so the bundle never uses syntax the runtime lacks nor down-levels what it has.
+ * Lambda runtime identifiers: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+ */
+export const NODE_MAJOR_VERSION = 22;
+/** Lambda's managed runtime for {@link NODE_MAJOR_VERSION}. */
+export const LAMBDA_RUNTIME = `nodejs${NODE_MAJOR_VERSION}.x`;
+/** esbuild's syntax target for {@link NODE_MAJOR_VERSION}. */
+export const ESBUILD_TARGET = `node${NODE_MAJOR_VERSION}`;
+
 /** Where bundles are written at synth (ignored by git). */
 export const BUNDLE_DIRECTORY = join(__dirname, "..", ".build", "functions");
 
 /**
  * Lambda hands a function its credentials in the environment, so the default chain never reaches
- * these providers; left out of the bundle, they would resolve to the copies the nodejs22.x runtime
+ * these providers; left out of the bundle, they would resolve to the copies the Lambda runtime
  * ships if anything ever loaded them. Saves about 90 KB per function.
  */
 const NEVER_LOADED_IN_LAMBDA = [
@@ -25,7 +36,7 @@ const NEVER_LOADED_IN_LAMBDA = [
 const BUILD_OPTIONS: BuildOptions = {
   bundle: true,
   platform: "node",
-  target: "node22",
+  target: ESBUILD_TARGET,
   format: "cjs",
   minify: true,
   keepNames: true,

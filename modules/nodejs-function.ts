@@ -4,7 +4,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { bundleFunction, type FunctionBundle } from "./function-bundle";
+import { bundleFunction, LAMBDA_RUNTIME, type FunctionBundle } from "./function-bundle";
 import { ProjectRole } from "./project-role";
 
 export interface NodejsFunctionProps {
@@ -31,7 +31,7 @@ export interface NodejsFunctionProps {
 }
 
 /**
- * A TypeScript Lambda: esbuild-bundled into a reproducible zip asset, nodejs22.x on arm64, JSON logs
+ * A TypeScript Lambda: esbuild-bundled into a reproducible zip asset, on LAMBDA_RUNTIME (arm64), JSON logs
  * into its own log group with retention, and a role that starts with nothing but those logs.
  * Resources grant it more through their own grant methods.
  */
@@ -68,7 +68,7 @@ export class NodejsFunction extends Construct {
       functionName: props.functionName,
       description: props.description,
       role: this.role.roleArn,
-      runtime: "nodejs22.x",
+      runtime: LAMBDA_RUNTIME,
       architectures: ["arm64"],
       handler: "index.handler",
       filename: code.path,
