@@ -210,8 +210,9 @@ export class Updater {
       return;
     }
     const reason = pending.rollbackReason ?? `the agent restarted on ${this.options.runningVersion} before ${pending.version} took over`;
-    await this.finish(pending.jobId, "FAILED", reason, logger);
+    // The failed release goes before the report, so a FAILED job means the device is clean (removal is idempotent if we stop in between).
     if (this.releases.currentVersion() !== pending.version) this.releases.remove(pending.version);
+    await this.finish(pending.jobId, "FAILED", reason, logger);
   }
 
   private rollBack(pending: PendingSwitch): void {
