@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { bundleFunction, ESBUILD_TARGET } from "../modules/function-bundle";
 import { startAwsStandIn } from "../local/aws-services";
 import { createTablesFromStack } from "../local/tables";
-import { synthAll } from "../test/helpers/synth";
+import { synthAll } from "../local/testing/synth";
 
 const root = join(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);

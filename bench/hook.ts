@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundleFunction } from "../modules/function-bundle";
 import { startAwsStandIn } from "../local/aws-services";
-import { synthAll } from "../test/helpers/synth";
+import { synthAll } from "../local/testing/synth";
 import { createTablesFromStack } from "../local/tables";
 
 const INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 1000);
