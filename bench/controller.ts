@@ -22,8 +22,8 @@ import { deviceTopics } from "../contracts/topics";
 import { buildController } from "../controller/build";
 import { startLocalController } from "../controller/local";
 import { startLocalPlatform } from "../local/platform";
-import { connect, fileCredentials } from "../local/fixtures/iot-device";
-import { startSimulatedAgents } from "../local/fixtures/simulated-agent";
+import { connect, fileCredentials } from "../local/testing/iot-device";
+import { startSimulatedAgents } from "../local/testing/simulated-agent";
 
 const AGENTS = 50;
 const ROUND_TRIPS = 500;

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { environments, parseEnvironment } from "../config";
 import { deviceTopics } from "../contracts/topics";
 import { startLocalPlatform } from "../local/platform";
-import { connect, fileCredentials, provision } from "../local/fixtures/iot-device";
+import { connect, fileCredentials, provision } from "../local/testing/iot-device";
 
 const DEVICES = 100;
 const CONNECTED = 50;

@@ -1,2 +1,2 @@
-// Shared with the benchmarks: the fixtures live in local/fixtures/.
-export * from "../../local/fixtures/iot-device";
+/** Moved to local/testing/ so benches and tests share one copy; tests keep importing it from here. */
+export * from "../../local/testing/iot-device";

@@ -1,2 +1,2 @@
-// Shared with the benchmarks: the fixtures live in local/fixtures/.
-export * from "../../local/fixtures/simulated-agent";
+/** Moved to local/testing/ so benches and tests share one copy; tests keep importing it from here. */
+export * from "../../local/testing/simulated-agent";
