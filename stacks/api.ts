@@ -6,10 +6,9 @@ import { serialApiVariables } from "../contracts/function-environments";
 import { SERIAL_API_ROUTES } from "../contracts/serial-api";
 import { AwsAccount } from "../modules/aws-account";
 import { KeyedRestApi } from "../modules/keyed-rest-api";
-import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
-import { functionEntry } from "./functions";
+import { ProjectFunction } from "./functions";
 import type { IotFleetStack } from "./iot-fleet";
 
 export const SERIAL_API_STAGE = "v1";
@@ -22,10 +21,8 @@ export class ApiStack extends ProjectStack<"api"> {
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
 
-    const serialApi = new NodejsFunction(this, "serial-api", {
-      functionName: names.lambdaFunction("serial-api"),
-      roleName: names.role("serial-api"),
-      entry: functionEntry("serial-api"),
+    const serialApi = new ProjectFunction(this, "serial-api", {
+      names,
       description: "Registers, reads, resets and revokes device serials",
       environment: serialApiVariables({ serialTable: fleet.serial_table_name }),
       logRetentionDays: config.logRetentionDays,

@@ -13,11 +13,10 @@ import { AwsAccount } from "../modules/aws-account";
 import { ClaimCertificate } from "../modules/claim-certificate";
 import { IotJobPresignRole } from "../modules/iot-job-presign-role";
 import { ProjectIotPolicy } from "../modules/iot-policy";
-import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectRole } from "../modules/project-role";
 import { ProjectStack } from "../modules/project-stack";
 import { ReleaseBucket } from "../modules/release-bucket";
-import { functionEntry } from "./functions";
+import { ProjectFunction } from "./functions";
 import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import type { IotStack } from "./iot";
 import type { RolesStack } from "./roles";
@@ -79,10 +78,8 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     }));
 
     // --- The pre-provisioning hook --------------------------------------------------------------
-    const hook = new NodejsFunction(this, "provisioning-hook", {
-      functionName: names.lambdaFunction("provisioning-hook"),
-      roleName: names.role("provisioning-hook"),
-      entry: functionEntry("provisioning-hook"),
+    const hook = new ProjectFunction(this, "provisioning-hook", {
+      names,
       description: "Allows a device to provision once: active batch claim certificate, registered serial",
       environment: provisioningHookVariables({
         serialTable: serials.tableName,

@@ -15,10 +15,9 @@ import { AwsAccount } from "../modules/aws-account";
 import { DelayQueue } from "../modules/delay-queue";
 import { ProjectIotPolicy } from "../modules/iot-policy";
 import { IotThingIdentity } from "../modules/iot-thing-identity";
-import { NodejsFunction } from "../modules/nodejs-function";
 import { ProjectStack } from "../modules/project-stack";
 import { ProjectTable, type TableKeySchema } from "../modules/project-table";
-import { functionEntry } from "./functions";
+import { ProjectFunction } from "./functions";
 import { TopicRuleResources } from "./topic-rules";
 import type { RolesStack } from "./roles";
 
@@ -93,10 +92,8 @@ export class IotStack extends ProjectStack<"iot"> {
         recoveryWindowInDays: 7,
       });
       slackWebhookSecretName = webhook.name;
-      const formatter = new NodejsFunction(this, "alert-formatter", {
-        functionName: names.lambdaFunction("alert-formatter"),
-        roleName: names.role("alert-formatter"),
-        entry: functionEntry("alert-formatter"),
+      const formatter = new ProjectFunction(this, "alert-formatter", {
+        names,
         description: "Posts alerts from the alerts topic to Slack",
         environment: alertFormatterVariables({ slackWebhookSecretId: webhook.name }),
         logRetentionDays: config.logRetentionDays,
@@ -119,10 +116,8 @@ export class IotStack extends ProjectStack<"iot"> {
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: 14 * 24 * 3600,
     });
-    const presence = new NodejsFunction(this, "device-presence", {
-      functionName: names.lambdaFunction("device-presence"),
-      roleName: names.role("device-presence"),
-      entry: functionEntry("device-presence"),
+    const presence = new ProjectFunction(this, "device-presence", {
+      names,
       description: "Records device connects/disconnects; alerts once when a device stays offline",
       environment: devicePresenceVariables({
         deviceTable: devices.tableName,
@@ -138,10 +133,8 @@ export class IotStack extends ProjectStack<"iot"> {
     presenceChecks.grantSend(presence.role);
     presenceChecks.addConsumer(presence);
 
-    const dailyCheck = new NodejsFunction(this, "daily-check", {
-      functionName: names.lambdaFunction("daily-check"),
-      roleName: names.role("daily-check"),
-      entry: functionEntry("daily-check"),
+    const dailyCheck = new ProjectFunction(this, "daily-check", {
+      names,
       description: "Daily summary of devices offline or not seen for 24 hours",
       environment: dailyCheckVariables({ deviceTable: devices.tableName, alertsTopicArn: alerts.topicArn, dailyDigest: config.alerts.dailyDigest }),
       logRetentionDays: config.logRetentionDays,

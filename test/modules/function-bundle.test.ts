@@ -4,15 +4,31 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NodejsFunction } from "../../modules/nodejs-function";
 import { bundleFunction } from "../../modules/function-bundle";
-import { FUNCTION_NAMES } from "../../stacks/functions";
-import { Testing } from "cdktf";
+import { functionIds, ProjectFunction } from "../../stacks/functions";
+import { projectNames } from "../../contracts/names";
+import { TerraformStack, Testing } from "cdktf";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 
 const entry = (name: string) => join(__dirname, "..", "..", "functions", name, "index.ts");
 const FUNCTIONS = readdirSync(join(__dirname, "..", "..", "functions")).filter((name) => name !== "shared");
 
-it("stacks/functions.ts lists every function folder, so synth bundles them all in one run", () => {
-  expect([...FUNCTION_NAMES].sort()).toEqual(FUNCTIONS.sort());
+it("the function list is the function folders (derived, so synth bundles every one in one run)", () => {
+  expect(functionIds()).toEqual([...FUNCTIONS].sort());
+  expect(functionIds()).toHaveLength(5);
+});
+
+it("a ProjectFunction takes its entry, name and role from its id, and refuses an id with no folder", () => {
+  const names = projectNames("smarthome", "dev");
+  const stack = new TerraformStack(Testing.app(), "s");
+  const fn = new ProjectFunction(stack, "daily-check", { names, description: "d", environment: {}, logRetentionDays: 7 });
+  expect(fn.node.id).toBe("daily-check");
+  const synthesized = JSON.parse(Testing.synth(stack));
+  const [lambda] = Object.values<any>(synthesized.resource.aws_lambda_function);
+  expect(lambda.function_name).toBe("smarthome-dev-daily-check");
+  expect(Object.values<any>(synthesized.resource.aws_iam_role)[0].name).toBe("smarthome-dev-daily-check");
+  expect(() => new ProjectFunction(stack, "no-such-function", { names, description: "d", environment: {}, logRetentionDays: 7 })).toThrow(
+    "no function no-such-function: functions/no-such-function/index.ts does not exist",
+  );
 });
 const LIMIT_BYTES = 500 * 1024;
 
