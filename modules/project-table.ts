@@ -16,10 +16,64 @@ export interface TableKeySchema {
 }
 
 /**
+ * What a grant needs of a table. A table built here (`ProjectTable`) and one another stack owns
+ * (`TableReference.fromAttributes`, from that stack's typed outputs) grant the same way, so the
+ * action lists live here, beside the resource type, and nowhere in the stacks.
+ */
+export abstract class GrantableTable extends Construct {
+  abstract readonly tableName: string;
+  abstract readonly tableArn: string;
+
+  /** Exactly these item actions, e.g. GetItem and UpdateItem for a conditional state change. */
+  grant(role: ProjectRole, actions: readonly `dynamodb:${string}`[]): void {
+    role.allow(`use-${this.node.id}`, [{ sid: "UseTable", actions, resources: [this.tableArn] }]);
+  }
+
+  grantReadData(role: ProjectRole): void {
+    role.allow(`read-${this.node.id}`, [
+      { sid: "ReadTable", actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem"], resources: [this.tableArn] },
+    ]);
+  }
+
+  /** Reads, puts and (conditional) updates of single items by key: no scans, queries or deletes. */
+  grantItemReadWrite(role: ProjectRole): void {
+    role.allow(`item-read-write-${this.node.id}`, [
+      { sid: "ReadWriteItems", actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [this.tableArn] },
+    ]);
+  }
+
+  grantReadWriteData(role: ProjectRole): void {
+    role.allow(`read-write-${this.node.id}`, [
+      {
+        sid: "ReadWriteTable",
+        actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        resources: [this.tableArn],
+      },
+    ]);
+  }
+}
+
+/** A table another stack owns, known by its name and ARN (that stack's typed outputs); creates nothing. */
+export class TableReference extends GrantableTable {
+  readonly tableName: string;
+  readonly tableArn: string;
+
+  static fromAttributes(scope: Construct, id: string, attributes: { readonly tableName: string; readonly tableArn: string }): TableReference {
+    return new TableReference(scope, id, attributes);
+  }
+
+  private constructor(scope: Construct, id: string, attributes: { readonly tableName: string; readonly tableArn: string }) {
+    super(scope, id);
+    this.tableName = attributes.tableName;
+    this.tableArn = attributes.tableArn;
+  }
+}
+
+/**
  * An on-demand DynamoDB table with point-in-time recovery, deletion protection and KMS
  * encryption; roles get access through its grant methods.
  */
-export class ProjectTable extends Construct {
+export class ProjectTable extends GrantableTable {
   readonly table: DynamodbTable;
   readonly tableName: string;
   readonly tableArn: string;
@@ -40,26 +94,5 @@ export class ProjectTable extends Construct {
     this.keySchema = { tableName: props.tableName, partitionKey: props.partitionKey };
     this.tableName = this.table.name;
     this.tableArn = this.table.arn;
-  }
-
-  /** Exactly these item actions, e.g. GetItem and UpdateItem for a conditional state change. */
-  grant(role: ProjectRole, actions: readonly `dynamodb:${string}`[]): void {
-    role.allow(`use-${this.node.id}`, [{ sid: "UseTable", actions, resources: [this.tableArn] }]);
-  }
-
-  grantReadData(role: ProjectRole): void {
-    role.allow(`read-${this.node.id}`, [
-      { sid: "ReadTable", actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem"], resources: [this.tableArn] },
-    ]);
-  }
-
-  grantReadWriteData(role: ProjectRole): void {
-    role.allow(`read-write-${this.node.id}`, [
-      {
-        sid: "ReadWriteTable",
-        actions: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        resources: [this.tableArn],
-      },
-    ]);
   }
 }

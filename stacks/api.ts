@@ -7,6 +7,7 @@ import { SERIAL_API_ROUTES } from "../contracts/serial-api";
 import { AwsAccount } from "../modules/aws-account";
 import { KeyedRestApi } from "../modules/keyed-rest-api";
 import { ProjectRole } from "../modules/project-role";
+import { TableReference } from "../modules/project-table";
 import { ProjectStack } from "../modules/project-stack";
 import { ProjectFunction } from "./functions";
 import type { IotFleetStack } from "./iot-fleet";
@@ -21,16 +22,15 @@ export class ApiStack extends ProjectStack<"api"> {
     const account = new AwsAccount(this, "account", config.region);
     const names = this.names;
 
+    const serials = TableReference.fromAttributes(this, "serial-registry", { tableName: fleet.serial_table_name, tableArn: fleet.serial_table_arn });
     const serialApi = new ProjectFunction(this, "serial-api", {
       names,
       description: "Registers, reads, resets and revokes device serials",
-      environment: serialApiVariables({ serialTable: fleet.serial_table_name }),
+      environment: serialApiVariables({ serialTable: serials.tableName }),
       logRetentionDays: config.logRetentionDays,
       timeoutSeconds: 15,
     });
-    serialApi.role.allow("serial-registry", [
-      { sid: "UseSerialRegistry", actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [fleet.serial_table_arn] },
-    ]);
+    serials.grantItemReadWrite(serialApi.role);
     serialApi.role.allow("device-certificates", [
       {
         sid: "DeviceThings",

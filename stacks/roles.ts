@@ -7,6 +7,7 @@ import { anyDeviceTopicFilter, anyDeviceTopicPattern } from "../contracts/topics
 import { AwsAccount } from "../modules/aws-account";
 import { GithubOidc } from "../modules/github-oidc";
 import { ProjectRole, sharedPolicies } from "../modules/project-role";
+import { TableReference } from "../modules/project-table";
 import { ProjectStack } from "../modules/project-stack";
 import { terraformApplyStatements, terraformPlanStatements } from "./terraform-access";
 
@@ -16,8 +17,14 @@ export interface RolesStackOptions {
 }
 
 /**
- * Every IAM role of the platform. Resources of later stacks are named by the convention in
+ * The roles other stacks and services assume, which must exist before those stacks: the controller
+ * instance's role and profile, the GitHub OIDC provider with the plan, deploy and agent-release
+ * roles, and the IoT topic-rule roles. Resources of later stacks are named by the convention in
  * contracts/names.ts, so these policies scope to their ARNs before they exist.
+ *
+ * Not here: each Lambda's role (made with its function, `ProjectFunction`), the API Gateway logging
+ * role (`api`), and the IoT roles for fleet provisioning and release downloads (`iot-fleet`); each
+ * sits next to the resource it serves.
  */
 export class RolesStack extends ProjectStack<"roles"> {
   constructor(scope: Construct, config: EnvironmentConfig, options: RolesStackOptions = {}) {
@@ -92,18 +99,18 @@ export class RolesStack extends ProjectStack<"roles"> {
         resources: [account.arn("logs", `log-group:${names.controllerLogGroup}:*`)],
       },
     ]);
-    // Issue #12, the controller app: its HTTP API token, and the device table it lists devices from.
+    // Issue #12, the controller app: its HTTP API token, and the device table it lists devices from
+    // (created later by the iot stack, so known here by its name from the naming contract).
     controller.allow("controller-api", [
       {
         sid: "ReadApiToken",
         actions: ["secretsmanager:GetSecretValue"],
         resources: [account.arn("secretsmanager", `secret:${names.controllerApiTokenSecret}-??????`)],
       },
-      {
-        sid: "ReadDeviceTable",
-        actions: ["dynamodb:GetItem", "dynamodb:Scan"],
-        resources: [account.arn("dynamodb", `table/${names.deviceTable}`)],
-      },
+    ]);
+    TableReference.fromAttributes(this, "device-table", { tableName: names.deviceTable, tableArn: account.arn("dynamodb", `table/${names.deviceTable}`) }).grant(controller, [
+      "dynamodb:GetItem",
+      "dynamodb:Scan",
     ]);
     // Session Manager: an audited shell and patching with no inbound port.
     controller.attachPolicy("ssm-core", account.managedPolicyArn("AmazonSSMManagedInstanceCore"));
