@@ -6,6 +6,12 @@ export type { EnvironmentConfig, EnvironmentInput } from "./schema";
 /** The environment variable that picks the environment; unset means `dev`. */
 export const ENVIRONMENT_VARIABLE = "SMART_HOME_ENV";
 
+/**
+ * The account the local platform (`npm run local`) acts as when an environment names none: twelve
+ * zeros, which no real account has, so nothing local can be mistaken for a deployed ARN.
+ */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+
 /** Every environment this repo can deploy, by name. Add one by adding a file to `environments/`. */
 export const environments: Readonly<Record<string, EnvironmentInput>> = { dev };
 

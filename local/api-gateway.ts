@@ -2,7 +2,7 @@ import Ajv from "ajv-draft-04";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { LOCAL_ACCOUNT_ID } from "./aws-services";
+import { LOCAL_ACCOUNT_ID } from "../config";
 import { readBody } from "./http";
 
 /** A route as the keyed REST API module deploys it (contracts/serial-api.ts SERIAL_API_ROUTES is one table of them). */

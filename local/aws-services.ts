@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { readBody } from "./http";
 import { CERTIFICATE_STATUSES, IotRegistry } from "./iot-registry";
-import { environments } from "../config";
+import { environments, LOCAL_ACCOUNT_ID } from "../config";
 
 /**
  * Local counterparts of the AWS services the functions call, on loopback:
@@ -18,9 +18,6 @@ import { environments } from "../config";
  *
  * The real SDK clients talk to it through the standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
-/** The account the stand-ins act as when the environment's config names none. */
-export const LOCAL_ACCOUNT_ID = "000000000000";
-
 /** Where the stand-ins say they run. */
 export interface LocalAccountRegion {
   readonly accountId: string;

@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { EnvironmentConfig } from "../config";
+import { LOCAL_ACCOUNT_ID, type EnvironmentConfig } from "../config";
 import type { IotPolicyDescription } from "../contracts/iot-policies";
 import type { ProjectNames } from "../contracts/names";
 import type { TopicRuleSpec } from "../contracts/topic-rules";
@@ -21,7 +21,7 @@ import { createDevicePresenceHandler } from "../functions/device-presence/handle
 import { createProvisioningHookHandler } from "../functions/provisioning-hook/handler";
 import { createSerialApiHandler } from "../functions/serial-api/handler";
 import { createLocalApiGateway, type LocalApiGatewayOptions } from "./api-gateway";
-import { LOCAL_ACCOUNT_ID, snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
+import { snsMessageStructureError, startAwsStandIn, type AwsStandIn } from "./aws-services";
 import { openCertificateAuthority, type CertificateAuthority } from "./certificate-authority";
 import { writeFileAtomically } from "../pi-agent/files";
 import { localCaPath, localClaimName, localIdentityFiles, type ClaimCredentials } from "./state-files";

@@ -19,7 +19,7 @@ import type { NodejsFunction } from "./nodejs-function";
 
 export interface KeyedRoute {
   readonly method: "GET" | "POST" | "PUT" | "DELETE";
-  /** e.g. `/serials/{serial}/reset`; `{name}` segments are required path parameters. */
+  /** e.g. `/items/{id}/reset`; `{name}` segments are required path parameters. */
   readonly path: string;
   /** JSON schema (draft-04) the body must match, checked by API Gateway before the function runs. */
   readonly bodySchema?: { readonly name: string; readonly schema: Record<string, unknown> };
@@ -34,6 +34,8 @@ export interface KeyedRestApiProps {
   readonly routes: readonly KeyedRoute[];
   readonly throttle: { readonly rateLimitPerSecond: number; readonly burstLimit: number };
   readonly quotaPerDay: number;
+  /** Who holds the one API key, for the key's and the usage plan's descriptions. */
+  readonly keyHolder: { readonly usagePlanDescription: string; readonly apiKeyDescription: string };
   /** Log group of the stage's access logs. */
   readonly accessLogGroupName: string;
   readonly logRetentionDays: number;
@@ -209,12 +211,12 @@ export class KeyedRestApi extends Construct {
 
     const plan = new ApiGatewayUsagePlan(this, "usage-plan", {
       name: `${props.apiName}-ci`,
-      description: "CI registering serials",
+      description: props.keyHolder.usagePlanDescription,
       apiStages: [{ apiId: this.api.id, stage: this.stage.stageName }],
       throttleSettings: { rateLimit: props.throttle.rateLimitPerSecond, burstLimit: props.throttle.burstLimit },
       quotaSettings: { limit: props.quotaPerDay, period: "DAY" },
     });
-    this.apiKey = new ApiGatewayApiKey(this, "api-key", { name: `${props.apiName}-ci`, description: "CI's key for the serial API", enabled: true });
+    this.apiKey = new ApiGatewayApiKey(this, "api-key", { name: `${props.apiName}-ci`, description: props.keyHolder.apiKeyDescription, enabled: true });
     new ApiGatewayUsagePlanKey(this, "usage-plan-key", { keyId: this.apiKey.id, keyType: "API_KEY", usagePlanId: plan.id });
 
     props.handler.grantInvoke("api-gateway", {

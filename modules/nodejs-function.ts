@@ -8,14 +8,14 @@ import { bundleFunction, LAMBDA_RUNTIME, type FunctionBundle } from "./function-
 import { ProjectRole } from "./project-role";
 
 export interface NodejsFunctionProps {
-  /** Full function name; take it from the naming convention (contracts/names.ts). */
+  /** Full function name. */
   readonly functionName: string;
   /** Name of the role the function runs as (64 characters at most). */
   readonly roleName: string;
   /** Path of the TypeScript handler module; it exports `handler`. */
   readonly entry: string;
   readonly description: string;
-  /** Environment variables; type them with the function's schema in contracts/function-environments.ts. */
+  /** Environment variables (Lambda limits them to 4 KB in total). */
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetentionDays: number;
   /** @default 256 */

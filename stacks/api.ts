@@ -8,7 +8,7 @@ import { AwsAccount } from "../modules/aws-account";
 import { KeyedRestApi } from "../modules/keyed-rest-api";
 import { ProjectRole } from "../modules/project-role";
 import { TableReference } from "../modules/project-table";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { ProjectFunction } from "./functions";
 import type { IotFleetStack } from "./iot-fleet";
 
@@ -62,6 +62,7 @@ export class ApiStack extends ProjectStack<"api"> {
       routes: SERIAL_API_ROUTES,
       throttle: { rateLimitPerSecond: config.serialApi.rateLimitPerSecond, burstLimit: config.serialApi.burstLimit },
       quotaPerDay: config.serialApi.quotaPerDay,
+      keyHolder: { usagePlanDescription: "CI registering serials", apiKeyDescription: "CI's key for the serial API" },
       accessLogGroupName: names.logGroup("api/serials-access"),
       logRetentionDays: config.logRetentionDays,
       sourceAccount: account.accountId,

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
 import { BOOTSTRAP_IMAGE_TAG } from "../config/schema";
 import { ControllerRedeploy } from "../modules/controller-redeploy";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { renderTemplateFile } from "../modules/template";
 import type { EcrStack } from "./ecr";
 import type { RolesStack } from "./roles";

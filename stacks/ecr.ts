@@ -1,7 +1,7 @@
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { ContainerRepository } from "../modules/container-repository";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 
 /** The controller image repository. `cdktf destroy ecr` refuses by design (prevent_destroy). */
 export class EcrStack extends ProjectStack<"ecr"> {

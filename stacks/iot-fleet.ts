@@ -14,7 +14,7 @@ import { ClaimCertificate } from "../modules/claim-certificate";
 import { IotJobPresignRole } from "../modules/iot-job-presign-role";
 import { ProjectIotPolicy } from "../modules/iot-policy";
 import { ProjectRole } from "../modules/project-role";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { ReleaseBucket } from "../modules/release-bucket";
 import { ProjectFunction } from "./functions";
 import { ProjectTable, type TableKeySchema } from "../modules/project-table";

@@ -15,7 +15,7 @@ import { AwsAccount } from "../modules/aws-account";
 import { DelayQueue } from "../modules/delay-queue";
 import { ProjectIotPolicy } from "../modules/iot-policy";
 import { IotThingIdentity } from "../modules/iot-thing-identity";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { ProjectTable, type TableKeySchema } from "../modules/project-table";
 import { ProjectFunction } from "./functions";
 import { TopicRuleResources } from "./topic-rules";

@@ -8,7 +8,7 @@ import { AwsAccount } from "../modules/aws-account";
 import { GithubOidc } from "../modules/github-oidc";
 import { ProjectRole, sharedPolicies } from "../modules/project-role";
 import { TableReference } from "../modules/project-table";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { terraformApplyStatements, terraformPlanStatements } from "./terraform-access";
 
 export interface RolesStackOptions {

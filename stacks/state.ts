@@ -1,7 +1,7 @@
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { AwsAccount } from "../modules/aws-account";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { StateBucket } from "../modules/state-bucket";
 import { terraformRoleArns } from "./terraform-access";
 

@@ -6,7 +6,7 @@ import type { EnvironmentConfig } from "../config";
 import { AllowlistedSecurityGroup } from "../modules/allowlisted-security-group";
 import { AwsAccount } from "../modules/aws-account";
 import { ProjectRole } from "../modules/project-role";
-import { ProjectStack } from "../modules/project-stack";
+import { ProjectStack } from "./project-stack";
 import { PublicNetwork } from "../modules/public-network";
 
 /** Ports of the controller that the network knows about. */

@@ -65,7 +65,7 @@ export function providerVersionOverride(stackDir: string, versions: Readonly<Rec
 
 /**
  * Refuses a terraform older than the stacks need. Only `>= x.y.z` constraints are understood (what
- * modules/project-stack.ts writes); anything else is an error rather than a silent pass.
+ * stacks/project-stack.ts writes); anything else is an error rather than a silent pass.
  */
 export function checkTerraformVersion(required: string, env: Readonly<Record<string, string>>): string {
   let installed: string;

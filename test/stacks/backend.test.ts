@@ -1,5 +1,5 @@
 import { stackIds } from "../../contracts/stack-outputs";
-import { REQUIRED_TERRAFORM_VERSION } from "../../modules/project-stack";
+import { REQUIRED_TERRAFORM_VERSION } from "../../stacks/project-stack";
 import { defaultConfig, synthAll } from "../helpers/synth";
 
 describe("every stack's backend and provider", () => {

@@ -4,7 +4,7 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { projectNames, type ProjectNames } from "../contracts/names";
 import { stackOutputs, stateKey, type OutputName, type StackId } from "../contracts/stack-outputs";
-import { stateKmsKeyId } from "./state-bucket";
+import { stateKmsKeyId } from "../modules/state-bucket";
 
 /** S3-native state locking (a `.tflock` object beside the state) needs Terraform 1.11. */
 export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
