@@ -106,7 +106,7 @@ export class StateBucket extends Construct {
       bucket: this.bucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn }, bucketKeyEnabled: true }],
     });
-    this.privateAndOwned("", this.bucket);
+    privateAndOwned(this, this.bucket);
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket: this.bucket.id,
       rule: [
@@ -148,19 +148,6 @@ export class StateBucket extends Construct {
   }
 
   /** Block every kind of public access and disable ACLs. */
-  private privateAndOwned(prefix: string, bucket: S3Bucket): void {
-    new S3BucketPublicAccessBlock(this, `${prefix}public-access-block`, {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, `${prefix}ownership`, {
-      bucket: bucket.id,
-      rule: { objectOwnership: "BucketOwnerEnforced" },
-    });
-  }
 
   /**
    * Where S3 delivers the state bucket's server access logs: a separate bucket (logging a bucket into
@@ -175,7 +162,7 @@ export class StateBucket extends Construct {
       bucket: logs.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     });
-    this.privateAndOwned("log-", logs);
+    privateAndOwned(this, logs, "log-");
     new S3BucketLifecycleConfiguration(this, "log-lifecycle", {
       bucket: logs.id,
       rule: [
@@ -220,4 +207,22 @@ export function denyInsecureTransport(bucketArn: string) {
     Resource: [bucketArn, `${bucketArn}/*`],
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   };
+}
+
+/**
+ * Every kind of public access blocked and ACLs disabled (bucket owner enforced), so only IAM grants
+ * reach the objects. Construct ids `<idPrefix>public-access-block` and `<idPrefix>ownership` in `scope`.
+ */
+export function privateAndOwned(scope: Construct, bucket: S3Bucket, idPrefix = ""): void {
+  new S3BucketPublicAccessBlock(scope, `${idPrefix}public-access-block`, {
+    bucket: bucket.id,
+    blockPublicAcls: true,
+    blockPublicPolicy: true,
+    ignorePublicAcls: true,
+    restrictPublicBuckets: true,
+  });
+  new S3BucketOwnershipControls(scope, `${idPrefix}ownership`, {
+    bucket: bucket.id,
+    rule: { objectOwnership: "BucketOwnerEnforced" },
+  });
 }

@@ -5,6 +5,7 @@
  */
 import { AGENT_RELEASE_JOB_PREFIX, agentReleaseJobId, agentReleaseObjectKey } from "../../contracts/agent-release";
 import { projectNames } from "../../contracts/names";
+import { githubOidcTrustStatement } from "../helpers/github-oidc";
 import { onlyResource, resources, statements, synthAll, type StackJson } from "../helpers/synth";
 
 const stacks = synthAll();
@@ -128,16 +129,10 @@ describe("the GitHub agent-release role (roles stack)", () => {
 
   it("trusts only a push of an agent-v* tag of this repository, on both aud and sub", () => {
     expect(statements(JSON.parse(role.assume_role_policy))).toEqual([
-      {
-        Effect: "Allow",
-        Principal: { Federated: expect.stringMatching(/^\$\{aws_iam_openid_connect_provider\..+\.arn\}$/) },
-        Action: ["sts:AssumeRoleWithWebIdentity"],
-        Resource: [],
-        Condition: {
-          StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
-          StringLike: { "token.actions.githubusercontent.com:sub": "repo:example-org/smart-home-platform:ref:refs/tags/agent-v*" },
-        },
-      },
+      githubOidcTrustStatement({
+        StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+        StringLike: { "token.actions.githubusercontent.com:sub": "repo:example-org/smart-home-platform:ref:refs/tags/agent-v*" },
+      }),
     ]);
   });
 

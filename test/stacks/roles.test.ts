@@ -1,3 +1,4 @@
+import { githubOidcTrustStatement } from "../helpers/github-oidc";
 import { policyDocuments, resources, statements, synthAll, testConfig, type StackJson } from "../helpers/synth";
 
 const ACCOUNT = expect.stringMatching(/^\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}$/);
@@ -102,18 +103,9 @@ describe("roles stack", () => {
     ] as const)("%s trusts only %s, on both aud and sub", (roleName, subject) => {
       const [, role] = roleNamed(roles, roleName);
       expect(statements(JSON.parse(role.assume_role_policy))).toEqual([
-        {
-          Effect: "Allow",
-          Principal: { Federated: expect.stringMatching(/^\$\{aws_iam_openid_connect_provider\..+\.arn\}$/) },
-          Action: ["sts:AssumeRoleWithWebIdentity"],
-          Resource: [],
-          Condition: {
-            StringEquals: {
-              "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-              "token.actions.githubusercontent.com:sub": subject,
-            },
-          },
-        },
+        githubOidcTrustStatement({
+          StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subject },
+        }),
       ]);
     });
 
