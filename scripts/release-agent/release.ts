@@ -254,7 +254,7 @@ export async function releaseAgent(options: ReleaseOptions, environment: Release
           ChecksumSHA256: Buffer.from(sha256, "hex").toString("base64"),
           // Bucket names are global: the bucket must be this account's (S3 "bucket owner condition").
           ExpectedBucketOwner: account,
-          // A concurrent upload of the same version loses instead of overwriting (S3 conditional writes).
+          // A concurrent upload of the same version loses instead of overwriting (S3 conditional writes: 412 when the key exists, https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
           IfNoneMatch: "*",
           Metadata: { version: options.version, sha256 },
         }),
