@@ -29,7 +29,7 @@ export const deviceRecordSchema = z.object({
 export type DeviceRecord = z.infer<typeof deviceRecordSchema>;
 
 /** An item only the responses rule has written: no lifecycle event applied yet. */
-const itemWithoutPresenceSchema = z.object({ thingName, connected: z.optional(z.undefined()) });
+const itemWithoutPresenceSchema = z.object({ thingName, connected: z.optional(z.undefined()), lastResponse: z.optional(z.unknown()) });
 
 /** The table's partition key. */
 export const DEVICE_TABLE_KEY = "thingName";
@@ -43,4 +43,19 @@ export function devicePresence(item: unknown): DeviceRecord | undefined {
   if (record.success) return record.data;
   if (itemWithoutPresenceSchema.safeParse(item).success) return undefined;
   throw new Error(`device table item is malformed: ${record.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+}
+
+/** Any device table item, parsed: the thing, its presence when a lifecycle event was applied, and its last response. */
+export interface DeviceItem {
+  readonly thingName: string;
+  readonly presence: DeviceRecord | undefined;
+  readonly lastResponse: unknown;
+}
+
+/** Parses a device table item as read from DynamoDB; throws on a malformed one, like devicePresence(). */
+export function parseDeviceItem(item: unknown): DeviceItem {
+  const presence = devicePresence(item);
+  if (presence) return { thingName: presence.thingName, presence, lastResponse: presence.lastResponse };
+  const bare = itemWithoutPresenceSchema.parse(item);
+  return { thingName: bare.thingName, presence: undefined, lastResponse: bare.lastResponse };
 }

@@ -52,6 +52,11 @@ export interface ProjectNames {
   readonly serialTable: string;
   /** IoT policy attached to every device certificate (the iot stack creates it, the template names it). */
   readonly devicePolicy: string;
+  /**
+   * IAM/IoT policy wildcard over every device's thing name (`deviceThingName()` of any serial). It
+   * also covers the controller's thing: a policy cannot carve one name out without a Deny.
+   */
+  readonly deviceThingNamePattern: string;
   /** IoT thing type of every device. */
   readonly deviceThingType: string;
   /** IoT thing group every device joins when it provisions. */
@@ -100,6 +105,7 @@ export function projectNames(project: string, environment: string): ProjectNames
     provisioningClientPrefix: `provisioning-${prefix}-`,
     serialTable: `${prefix}-serials`,
     devicePolicy: `${prefix}-device`,
+    deviceThingNamePattern: `${prefix}-*`,
     deviceThingType: `${prefix}-device`,
     deviceThingGroup: `${prefix}-devices`,
     claimSecret: (batch) => `${prefix}/claim/${batch}`,

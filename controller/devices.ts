@@ -1,5 +1,5 @@
 import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DEVICE_TABLE_KEY, type DeviceRecord } from "../contracts/device-table";
+import { DEVICE_TABLE_KEY, parseDeviceItem } from "../contracts/device-table";
 
 /** What the HTTP API shows of a device. */
 export interface DeviceView {
@@ -10,13 +10,15 @@ export interface DeviceView {
   readonly lastResponse: unknown;
 }
 
-export function deviceView(record: DeviceRecord): DeviceView {
-  const lastSeen = record.connected ? record.lastEventAt : (record.lastDisconnectedAt ?? record.lastEventAt);
+/** What the API shows of a device table item, parsed here at the table edge (a malformed item throws). */
+export function deviceView(item: unknown): DeviceView {
+  const { thingName, presence, lastResponse } = parseDeviceItem(item);
+  const lastSeen = presence && (presence.connected ? presence.lastEventAt : (presence.lastDisconnectedAt ?? presence.lastEventAt));
   return {
-    thingName: record.thingName,
-    connected: record.connected === true,
-    lastSeenAt: typeof lastSeen === "number" ? new Date(lastSeen).toISOString() : null,
-    lastResponse: record.lastResponse ?? null,
+    thingName,
+    connected: presence?.connected === true,
+    lastSeenAt: lastSeen === undefined ? null : new Date(lastSeen).toISOString(),
+    lastResponse: lastResponse ?? null,
   };
 }
 
@@ -33,7 +35,7 @@ export class DeviceDirectory {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }));
-      for (const item of page.Items ?? []) devices.push(deviceView(item as DeviceRecord));
+      for (const item of page.Items ?? []) devices.push(deviceView(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return devices.sort((a, b) => a.thingName.localeCompare(b.thingName));
@@ -41,6 +43,6 @@ export class DeviceDirectory {
 
   async get(thingName: string): Promise<DeviceView | undefined> {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { [DEVICE_TABLE_KEY]: thingName }, ConsistentRead: true }));
-    return Item ? deviceView(Item as DeviceRecord) : undefined;
+    return Item ? deviceView(Item) : undefined;
   }
 }

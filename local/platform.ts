@@ -204,7 +204,7 @@ function createHandlers(config: EnvironmentConfig, names: ProjectNames, presence
     { documents, sqs: new SQSClient(services.clientConfig("sqs")), sns: new SNSClient(services.clientConfig("sns")) },
   );
   return {
-    devicePresence: devicePresence as (event: unknown) => Promise<unknown>,
+    devicePresence,
     provisioningHook: createProvisioningHookHandler(
       {
         serialTable: names.serialTable,

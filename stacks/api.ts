@@ -35,7 +35,7 @@ export class ApiStack extends ProjectStack<"api"> {
       {
         sid: "DeviceThings",
         actions: ["iot:ListThingPrincipals", "iot:DetachThingPrincipal", "iot:DeleteThing"],
-        resources: [account.arn("iot", `thing/${names.prefix}-*`)],
+        resources: [account.arn("iot", `thing/${names.deviceThingNamePattern}`)],
       },
       // Certificate ids are assigned by AWS, so no name can narrow this further.
       { sid: "DeactivateCertificates", actions: ["iot:UpdateCertificate"], resources: [account.arn("iot", "cert/*")] },

@@ -1,10 +1,4 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
-import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
-import { DataAwsSecretsmanagerRandomPassword } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password";
-import { Instance } from "@cdktf/provider-aws/lib/instance";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Fn, Op, TerraformVariable, Token } from "cdktf";
 import type { Construct } from "constructs";
@@ -12,6 +6,8 @@ import { join } from "node:path";
 import type { EnvironmentConfig } from "../config";
 import { BOOTSTRAP_IMAGE_TAG } from "../config/schema";
 import { ControllerRedeploy } from "../modules/controller-redeploy";
+import { GeneratedSecret } from "../modules/generated-secret";
+import { HardenedInstance } from "../modules/hardened-instance";
 import { ProjectStack } from "./project-stack";
 import { renderTemplateFile } from "../modules/template";
 import type { EcrStack } from "./ecr";
@@ -59,47 +55,25 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
     imageTag.overrideLogicalId(CONTROLLER_IMAGE_TAG_VARIABLE);
     new NullProvider(this, "null");
 
-    // The controller API's bearer token: generated once by Secrets Manager, never changed by a
-    // later apply (ignore_changes); rotate it by putting a new value and restarting the container.
-    const apiTokenSecret = new SecretsmanagerSecret(this, "controller-api-token", {
-      name: this.names.controllerApiTokenSecret,
+    // The controller API's bearer token: rotate it by putting a new value and restarting the container.
+    const apiToken = new GeneratedSecret(this, "controller-api-token", {
+      secretName: this.names.controllerApiTokenSecret,
       description: "Bearer token of the controller's HTTP API",
-      recoveryWindowInDays: 7,
+      length: API_TOKEN_LENGTH,
     });
-    const generatedToken = new DataAwsSecretsmanagerRandomPassword(this, "controller-api-token-value", {
-      passwordLength: API_TOKEN_LENGTH,
-      excludePunctuation: true,
-      includeSpace: false,
-    });
-    new SecretsmanagerSecretVersion(this, "controller-api-token-version", {
-      secretId: apiTokenSecret.id,
-      secretString: generatedToken.randomPassword,
-      lifecycle: { ignoreChanges: ["secret_string"] },
-    });
+    this.moveIntoWrapper(apiToken, { secret: "controller-api-token", version: "controller-api-token-version" });
 
-    const ami = new DataAwsSsmParameter(this, "al2023-arm64-ami", { name: CONTROLLER_AMI_PARAMETER });
-
-    const instance = new Instance(this, "controller", {
-      ami: ami.value,
+    const host = new HardenedInstance(this, "controller-host", {
+      name: `${this.names.prefix}-controller`,
+      amiParameter: CONTROLLER_AMI_PARAMETER,
       instanceType: config.controller.instanceType,
       subnetId: vpc.public_subnet_id,
-      vpcSecurityGroupIds: [vpc.controller_security_group_id],
-      iamInstanceProfile: roles.controller_instance_profile_name,
-      metadataOptions: {
-        httpEndpoint: "enabled",
-        httpTokens: "required",
-        // 2 hops: the controller container reads the instance role through IMDS.
-        httpPutResponseHopLimit: 2,
-      },
-      rootBlockDevice: {
-        volumeType: "gp3",
-        volumeSize: config.controller.rootVolumeGiB,
-        encrypted: true,
-        deleteOnTermination: true,
-      },
-      // Standard credits: a busy controller slows down instead of running up a bill.
-      creditSpecification: { cpuCredits: "standard" },
-      ebsOptimized: true,
+      securityGroupIds: [vpc.controller_security_group_id],
+      instanceProfileName: roles.controller_instance_profile_name,
+      rootVolumeGiB: config.controller.rootVolumeGiB,
+      // The controller container reads the instance role through IMDS.
+      metadataHopLimit: 2,
+      elasticIpAllocationId: vpc.controller_eip_allocation_id,
       userData: renderTemplateFile(USER_DATA_TEMPLATE, {
         swap_mib: config.controller.swapMiB,
         repository_url: ecr.controller_repository_url,
@@ -113,18 +87,11 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
         container_name: CONTROLLER_CONTAINER_NAME,
         log_group: logs.name,
       }),
-      userDataReplaceOnChange: true,
-      // A newer AMI must not replace the running controller on an unrelated apply; roll it on
-      // purpose with `terraform apply -replace` (see README).
-      lifecycle: { ignoreChanges: ["ami"] },
-      tags: { Name: `${this.names.prefix}-controller` },
     });
-    new EipAssociation(this, "controller-eip-association", {
-      allocationId: vpc.controller_eip_allocation_id,
-      instanceId: instance.id,
-    });
+    this.moveIntoWrapper(host, { instance: "controller", "eip-association": "controller-eip-association" });
+
     const redeploy = new ControllerRedeploy(this, "controller-redeploy", {
-      instanceId: instance.id,
+      instanceId: host.instanceId,
       repositoryUrl: ecr.controller_repository_url,
       imageTag: imageTag.stringValue,
       region: config.region,
@@ -135,7 +102,7 @@ export class Ec2Stack extends ProjectStack<"ec2"> {
     redeploy.resource.count = Token.asNumber(Fn.conditional(Op.eq(imageTag.stringValue, BOOTSTRAP_IMAGE_TAG), 0, 1));
 
     this.exportOutputs({
-      controller_instance_id: instance.id,
+      controller_instance_id: host.instanceId,
       controller_public_ip: vpc.controller_public_ip,
     });
   }

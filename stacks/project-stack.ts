@@ -1,6 +1,6 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { DataTerraformRemoteStateS3, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
-import type { Construct } from "constructs";
+import { DataTerraformRemoteStateS3, LocalBackend, S3Backend, TerraformOutput, TerraformResource, TerraformStack } from "cdktf";
+import type { Construct, Node } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { projectNames, type ProjectNames } from "../contracts/names";
 import { stackOutputs, stateKey, type OutputName, type StackId } from "../contracts/stack-outputs";
@@ -79,6 +79,38 @@ export class ProjectStack<S extends StackId = StackId> extends TerraformStack {
       const output = new TerraformOutput(this, `output-${name}`, { value, description: descriptions[name] });
       output.overrideLogicalId(name);
     }
+  }
+
+  /**
+   * Keeps the state of resources a refactoring put under `wrapper`, a construct inserted between them
+   * and their old parent: each resource gets a `moved` block from the address it had before, so
+   * Terraform renames its state entry instead of destroying and recreating it. `renamed` maps a path
+   * below the wrapper to the path the resource had below the wrapper's parent, where its own id
+   * changed too (by default the same path). The blocks stay: removing one breaks any state that has
+   * not been applied since (developer.hashicorp.com/terraform/language/modules/develop/refactoring).
+   * Returns how many resources it moved.
+   */
+  moveIntoWrapper(wrapper: Construct, renamed: Readonly<Record<string, string>> = {}): number {
+    const wrapperDepth = wrapper.node.scopes.length;
+    const parentIds = wrapper.node.scopes.slice(this.node.scopes.length, wrapperDepth - 1).map((scope) => scope.node.id);
+    const used = new Set<string>();
+    const resources = wrapper.node.findAll().filter((child): child is TerraformResource => TerraformResource.isTerraformResource(child));
+    for (const resource of resources) {
+      const below = resource.node.scopes.slice(wrapperDepth).map((scope) => scope.node.id).join("/");
+      const before = renamed[below] ?? below;
+      if (below in renamed) used.add(below);
+      resource.moveFromId(`${resource.terraformResourceType}.${this.logicalIdAt([...parentIds, ...before.split("/")])}`);
+    }
+    const unknown = Object.keys(renamed).filter((path) => !used.has(path));
+    if (unknown.length) throw new Error(`moveIntoWrapper(${wrapper.node.path}): no resource at ${unknown.join(", ")}`);
+    return resources.length;
+  }
+
+  /** The logical id this stack's naming scheme gives a resource at `ids` (construct ids below the stack). */
+  private logicalIdAt(ids: readonly string[]): string {
+    // allocateLogicalId reads only `scopes[].node.id` of the node it is given.
+    const scopes = [this, ...ids.map((id) => ({ node: { id } }))];
+    return this.allocateLogicalId({ scopes } as unknown as Node);
   }
 
   /**

@@ -224,7 +224,7 @@ export class RolesStack extends ProjectStack<"roles"> {
       who: { tag: "agent-v*" },
     });
     const releaseJobs = account.arn("iot", `job/${AGENT_RELEASE_JOB_PREFIX}*`);
-    const releaseTargets = [account.arn("iot", `thinggroup/${names.deviceThingGroup}`), account.arn("iot", `thing/${names.prefix}-*`)];
+    const releaseTargets = [account.arn("iot", `thinggroup/${names.deviceThingGroup}`), account.arn("iot", `thing/${names.deviceThingNamePattern}`)];
     agentRelease.allow("release-agent", [
       {
         sid: "UploadReleases",

@@ -7,6 +7,10 @@
  * as a parsing error and then exit 0 with zero checks (bridgecrewio/checkov#7454, open;
  * checkov/terraform_json/parser.py `handle_block_type`). No checkov check reads `required_version`,
  * so the copy leaves out every non-object entry of the `terraform` block and says which.
+ *
+ * The copy also leaves out `moved` blocks: they only rename state entries, so no check reads them,
+ * but checkov 3 names a resource after the `from` address of a moved block that points at it, so a
+ * finding would carry an address the stack no longer has.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +22,7 @@ export interface PreparedStack {
   readonly removed: readonly string[];
 }
 
-type TerraformJson = { terraform?: Record<string, unknown>; resource?: Record<string, Record<string, unknown>> };
+type TerraformJson = { terraform?: Record<string, unknown>; resource?: Record<string, Record<string, unknown>>; moved?: unknown };
 
 /** Returns a copy of a stack's `cdk.tf.json` checkov can parse, and the keys it left out. */
 export function withoutScalarTerraformSettings(document: TerraformJson): { document: TerraformJson; removed: string[] } {
@@ -56,7 +60,8 @@ export function prepareScratchCopy(
   const types = new Map<string, Map<string, string[]>>();
   for (const stack of stacks) {
     const original = JSON.parse(readFileSync(join(stacksDir, stack, "cdk.tf.json"), "utf8")) as TerraformJson;
-    const { document, removed } = withoutScalarTerraformSettings(original);
+    const { moved: _stateRenamesOnly, ...checked } = original;
+    const { document, removed } = withoutScalarTerraformSettings(checked);
     mkdirSync(join(scratchDir, stack), { recursive: true });
     writeFileSync(join(scratchDir, stack, "cdk.tf.json"), JSON.stringify(document, null, 2));
     prepared.push({ stack, removed });

@@ -137,7 +137,7 @@ export const skippedChecks: readonly SkippedCheck[] = [
 export const resourceSuppressions: readonly ResourceSuppression[] = [
   {
     stack: "connect",
-    address: "aws_vpc_security_group_ingress_rule.controller-ssh-from-endpoint",
+    address: "aws_vpc_security_group_ingress_rule.instance-connect_target-ingress-from-endpoint_1333F689",
     checkId: "CKV_AWS_24",
     reason:
       "the rule's only source is `referenced_security_group_id` (the endpoint's group); checkov 3 knows only `security_groups`/`source_security_group_id` and reads a rule without a CIDR as open to the world (AbsSecurityGroupUnrestrictedIngress.contains_violation)",
@@ -184,7 +184,7 @@ export const resourceSuppressions: readonly ResourceSuppression[] = [
   },
   {
     stack: "iot-fleet",
-    address: "aws_lambda_function.provisioning-hook_function_A7D57E36",
+    address: "aws_lambda_function.hook_provisioning-hook_function_2CE860E1",
     checkId: "CKV_AWS_116",
     reason:
       "the pre-provisioning hook is invoked synchronously by RegisterThing, which waits for `allowProvisioning` and fails the request if the function fails (https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html); a dead-letter queue only receives failed asynchronous invocations",

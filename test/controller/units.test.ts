@@ -43,7 +43,12 @@ describe("deviceView", () => {
   });
 
   it("an item the responses rule created before any lifecycle event is not connected and never seen", () => {
-    expect(deviceView({ thingName: "c", lastResponse: { r: 2 } } as never)).toEqual({ thingName: "c", connected: false, lastSeenAt: null, lastResponse: { r: 2 } });
+    expect(deviceView({ thingName: "c", lastResponse: { r: 2 } })).toEqual({ thingName: "c", connected: false, lastSeenAt: null, lastResponse: { r: 2 } });
+  });
+
+  it("refuses a malformed item, naming the field, rather than guessing", () => {
+    expect(() => deviceView({ thingName: "d", connected: "yes" })).toThrow(/device table item is malformed: .*connected/);
+    expect(() => deviceView({ connected: true })).toThrow(/malformed/);
   });
 });
 

@@ -56,4 +56,11 @@ describe("DynamoDB items in functions/", () => {
     const casts = files.flatMap((file) => itemCasts(relative(FUNCTIONS, file), readFileSync(file, "utf8")));
     expect(casts).toEqual([]);
   });
+
+  it("nor in the controller, which reads the device table too", () => {
+    const controller = join(__dirname, "..", "..", "controller");
+    const files = sourceFiles(controller);
+    expect(files.some((file) => file.endsWith("devices.ts"))).toBe(true);
+    expect(files.flatMap((file) => itemCasts(relative(controller, file), readFileSync(file, "utf8")))).toEqual([]);
+  });
 });

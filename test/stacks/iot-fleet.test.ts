@@ -26,7 +26,7 @@ describe("iot-fleet stack", () => {
 
     it("is enabled, with the hook attached", () => {
       expect(template).toMatchObject({ name: "smarthome-dev-fleet", enabled: true, type: "FLEET_PROVISIONING" });
-      expect(template.pre_provisioning_hook).toEqual({ target_arn: expect.stringMatching(/aws_lambda_function\.provisioning-hook/), payload_version: "2020-04-01" });
+      expect(template.pre_provisioning_hook).toEqual({ target_arn: expect.stringMatching(/aws_lambda_function\.hook_provisioning-hook_function_/), payload_version: "2020-04-01" });
       expect(template.name.length).toBeLessThanOrEqual(36);
     });
 

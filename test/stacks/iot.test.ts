@@ -139,7 +139,7 @@ describe("iot stack", () => {
     it("responses → CloudWatch Logs and the device table's lastResponse", () => {
       const responses = rule("smarthome_dev_device_responses");
       expect(responses.sql).toBe("SELECT *, topic(4) AS thingName, timestamp() AS receivedAt FROM 'smarthome/dev/devices/+/responses'");
-      expect(responses.cloudwatch_logs).toEqual([expect.objectContaining({ log_group_name: expect.stringMatching(/aws_cloudwatch_log_group\.response-logs/) })]);
+      expect(responses.cloudwatch_logs).toEqual([expect.objectContaining({ log_group_name: expect.stringMatching(/aws_cloudwatch_log_group\.device-topic-rules_response-logs_/) })]);
       expect(responses.dynamodb).toEqual([
         expect.objectContaining({ hash_key_field: "thingName", hash_key_value: "$${topic(4)}", operation: "UPDATE", payload_field: "lastResponse" }),
       ]);
@@ -149,7 +149,7 @@ describe("iot stack", () => {
     it("lifecycle events of project clients → the presence function, which only this rule in this account may invoke (CKV_AWS_364)", () => {
       const presenceRule = rule("smarthome_dev_presence_events");
       expect(presenceRule.sql).toBe("SELECT * FROM '$aws/events/presence/+/+' WHERE startswith(clientId, 'smarthome-dev-') AND (eventType = 'connected' OR eventType = 'disconnected')");
-      expect(presenceRule.lambda).toEqual([{ function_arn: expect.stringMatching(/aws_lambda_function\.device-presence/) }]);
+      expect(presenceRule.lambda).toEqual([{ function_arn: expect.stringMatching(/aws_lambda_function\.offline-detection_device-presence_function_/) }]);
       const [ruleId] = Object.entries(resources(iot, "aws_iot_topic_rule")).find(([, r]) => r.name === "smarthome_dev_presence_events")!;
       const permission = Object.values(resources(iot, "aws_lambda_permission")).find((p) => p.principal === "iot.amazonaws.com");
       expect(permission).toMatchObject({ action: "lambda:InvokeFunction", source_arn: `\${aws_iot_topic_rule.${ruleId}.arn}`, source_account: expect.stringMatching(ACCOUNT) });
@@ -236,7 +236,7 @@ describe("iot stack", () => {
 
     it("the daily check runs on the configured schedule", () => {
       expect(onlyResource(iot, "aws_cloudwatch_event_rule")).toMatchObject({ name: "smarthome-dev-daily-check", schedule_expression: "cron(0 7 * * ? *)" });
-      expect(onlyResource(iot, "aws_cloudwatch_event_target").arn).toMatch(/aws_lambda_function\.daily-check/);
+      expect(onlyResource(iot, "aws_cloudwatch_event_target").arn).toMatch(/aws_lambda_function\.daily-device-check_daily-check_function_/);
       expect(Object.values(resources(iot, "aws_lambda_permission")).find((p) => p.principal === "events.amazonaws.com")?.source_arn).toMatch(/aws_cloudwatch_event_rule/);
     });
   });

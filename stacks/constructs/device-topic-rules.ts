@@ -1,33 +1,43 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IotTopicRule, type IotTopicRuleErrorAction } from "@cdktf/provider-aws/lib/iot-topic-rule";
-import type { Construct } from "constructs";
-import { IOT_SQL_VERSION, type TopicRuleAction, type TopicRuleRole, type TopicRules } from "../contracts/topic-rules";
+import { Construct } from "constructs";
+import type { ProjectNames } from "../../contracts/names";
+import { IOT_SQL_VERSION, TOPIC_RULE_LOG_GROUPS, type TopicRuleAction, type TopicRuleRole, type TopicRules } from "../../contracts/topic-rules";
+import type { AwsAccount } from "../../modules/aws-account";
 
 /** Names → references of resources the calling stack owns, so Terraform orders the rules after them. */
 export interface OwnedRuleTargets {
   readonly topics: Readonly<Record<string, string>>;
   readonly tables: Readonly<Record<string, string>>;
-  readonly logGroups: Readonly<Record<string, string>>;
   /** Function name → function ARN. */
   readonly functions: Readonly<Record<string, string>>;
 }
 
-export interface TopicRuleResourcesProps {
+export interface DeviceTopicRulesProps {
+  readonly names: ProjectNames;
+  readonly account: AwsAccount;
   readonly topicRules: TopicRules;
   /** ARN of each role IoT assumes for the actions (the `roles` stack's outputs). */
   readonly roleArns: Readonly<Record<TopicRuleRole, string>>;
   readonly owned: OwnedRuleTargets;
-  /** ARN of a regional resource in this account, for a target the stack does not own. */
-  readonly arn: (service: string, resource: string) => string;
+  readonly logRetentionDays: number;
 }
 
 /**
- * Turns topic rule specs (contracts/topic-rules.ts) into `aws_iot_topic_rule` resources in `scope`,
- * under each spec's id. A target the stack owns is referred to; any other by its name.
+ * The topic rules (contracts/topic-rules.ts) as `aws_iot_topic_rule` resources, each under its
+ * spec's id, with the log groups of rule errors and device responses. A target the stack owns is
+ * referred to; any other by its name.
  */
-export class TopicRuleResources {
+export class DeviceTopicRules extends Construct {
   private readonly rules = new Map<string, IotTopicRule>();
+  private readonly logGroups: Readonly<Record<string, string>>;
 
-  constructor(scope: Construct, private readonly props: TopicRuleResourcesProps) {
+  constructor(scope: Construct, id: string, private readonly props: DeviceTopicRulesProps) {
+    super(scope, id);
+    const { names, logRetentionDays } = props;
+    const ruleErrors = new CloudwatchLogGroup(this, "rule-error-logs", { name: names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors), retentionInDays: logRetentionDays });
+    const responses = new CloudwatchLogGroup(this, "response-logs", { name: names.logGroup(TOPIC_RULE_LOG_GROUPS.responses), retentionInDays: logRetentionDays });
+    this.logGroups = { [names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors)]: ruleErrors.name, [names.logGroup(TOPIC_RULE_LOG_GROUPS.responses)]: responses.name };
     const errorAction: IotTopicRuleErrorAction = { cloudwatchLogs: this.cloudwatchLogs(props.topicRules.errorAction) };
     for (const spec of props.topicRules.rules) {
       const sns = spec.actions.flatMap((action) =>
@@ -53,7 +63,7 @@ export class TopicRuleResources {
       const lambda = spec.actions.flatMap((action) => (action.kind === "lambda" ? [{ functionArn: this.functionArn(action.functionName) }] : []));
       this.rules.set(
         spec.id,
-        new IotTopicRule(scope, spec.id, {
+        new IotTopicRule(this, spec.id, {
           name: spec.name,
           description: spec.description,
           enabled: true,
@@ -79,14 +89,14 @@ export class TopicRuleResources {
   }
 
   private cloudwatchLogs(action: Extract<TopicRuleAction, { kind: "cloudwatch_logs" }>) {
-    return { logGroupName: this.props.owned.logGroups[action.logGroupName] ?? action.logGroupName, roleArn: this.props.roleArns[action.role] };
+    return { logGroupName: this.logGroups[action.logGroupName] ?? action.logGroupName, roleArn: this.props.roleArns[action.role] };
   }
 
   private topicArn(topicName: string): string {
-    return this.props.owned.topics[topicName] ?? this.props.arn("sns", topicName);
+    return this.props.owned.topics[topicName] ?? this.props.account.arn("sns", topicName);
   }
 
   private functionArn(functionName: string): string {
-    return this.props.owned.functions[functionName] ?? this.props.arn("lambda", `function:${functionName}`);
+    return this.props.owned.functions[functionName] ?? this.props.account.arn("lambda", `function:${functionName}`);
   }
 }
