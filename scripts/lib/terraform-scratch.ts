@@ -27,11 +27,14 @@ export interface ScratchStacks {
   readonly requiredVersion: string;
 }
 
-/** Synthesizes every stack (`main.ts`, the config of `SMART_HOME_ENV`) into a fresh temp directory. */
-export function synthesizeToScratch(prefix: string): ScratchStacks {
+/**
+ * Synthesizes every stack (`main.ts`, the config of `SMART_HOME_ENV`) into a fresh temp directory.
+ * `root` is the checkout to synthesize (another revision's worktree, for a refactoring proof).
+ */
+export function synthesizeToScratch(prefix: string, root: string = REPO_ROOT): ScratchStacks {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  execFileSync(process.execPath, [require.resolve("tsx/cli"), join(REPO_ROOT, "main.ts")], {
-    cwd: REPO_ROOT,
+  execFileSync(process.execPath, [require.resolve("tsx/cli"), join(root, "main.ts")], {
+    cwd: root,
     env: { ...process.env, CDKTF_OUTDIR: dir, CHECKPOINT_DISABLE: "1" },
     stdio: ["ignore", "inherit", "inherit"],
   });
