@@ -1,5 +1,5 @@
 /**
- * npm run cost -- --devices N [--messages-per-device-per-day M] [--commands-per-day C] [--json]
+ * npm run cost -- --devices N [--messages-per-device-per-day M] [--commands-per-day C] [--releases-per-month R] [--json]
  *
  * Monthly cost of one environment (SMART_HOME_ENV, default dev) per service: the billable resources
  * come from the synthesized stacks, the prices from the versioned table in scripts/cost/prices.ts.
@@ -12,9 +12,10 @@ import { billableInventory } from "./cost/inventory";
 import { estimateCost, type CostLine, type CostReport, type Workload } from "./cost/model";
 import { priceTable } from "./cost/prices";
 
-const USAGE = "usage: npm run cost -- --devices N [--messages-per-device-per-day M] [--commands-per-day C] [--json]";
+const USAGE = "usage: npm run cost -- --devices N [--messages-per-device-per-day M] [--commands-per-day C] [--releases-per-month R] [--json]";
 const DEFAULT_MESSAGES_PER_DEVICE_PER_DAY = 4;
 const DEFAULT_COMMANDS_PER_DEVICE_PER_DAY = 4;
+const DEFAULT_AGENT_RELEASES_PER_MONTH = 1;
 
 /** Parses the command line; throws a message that names the bad flag. */
 export function parseCostArguments(argv: string[]): { workload: Workload; json: boolean } {
@@ -25,6 +26,7 @@ export function parseCostArguments(argv: string[]): { workload: Workload; json: 
       devices: { type: "string" },
       "messages-per-device-per-day": { type: "string" },
       "commands-per-day": { type: "string" },
+      "releases-per-month": { type: "string" },
       json: { type: "boolean", default: false },
     },
   });
@@ -43,6 +45,7 @@ export function parseCostArguments(argv: string[]): { workload: Workload; json: 
       devices,
       messagesPerDevicePerDay: number("messages-per-device-per-day", values["messages-per-device-per-day"]) ?? DEFAULT_MESSAGES_PER_DEVICE_PER_DAY,
       commandsPerDay: number("commands-per-day", values["commands-per-day"]) ?? DEFAULT_COMMANDS_PER_DEVICE_PER_DAY * devices,
+      agentReleasesPerMonth: number("releases-per-month", values["releases-per-month"]) ?? DEFAULT_AGENT_RELEASES_PER_MONTH,
     },
   };
 }
@@ -63,7 +66,7 @@ export function formatReport(report: CostReport): string {
   for (const line of report.monthly) byService.set(line.service, (byService.get(line.service) ?? 0) + line.usd);
   const { workload } = report;
   return [
-    `Monthly cost for ${workload.devices.toLocaleString("en-US")} devices, ${workload.messagesPerDevicePerDay} messages per device a day, ${workload.commandsPerDay.toLocaleString("en-US")} commands a day`,
+    `Monthly cost for ${workload.devices.toLocaleString("en-US")} devices, ${workload.messagesPerDevicePerDay} messages per device a day, ${workload.commandsPerDay.toLocaleString("en-US")} commands a day, ${workload.agentReleasesPerMonth} agent release(s) a month`,
     `Prices: table ${report.priceTableVersion} (${report.priceRegion}, list prices, no free tier); stacks deploy to ${report.stackRegion}${report.priceRegion === report.stackRegion ? "" : " (prices there may differ by a few percent)"}`,
     "",
     ...table(report.monthly),

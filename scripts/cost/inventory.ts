@@ -23,6 +23,8 @@ export interface BillableInventory {
   readonly polledQueues: number;
   /** Buckets of Terraform state (the state bucket and its access-log bucket). */
   readonly buckets: number;
+  /** Buckets agent releases are downloaded from over the air (the iot-fleet stack's). */
+  readonly agentReleaseBuckets: number;
 }
 
 const RULE_ATTRIBUTES_THAT_ARE_NOT_ACTIONS = new Set(["name", "description", "enabled", "sql", "sql_version", "error_action", "tags", "tags_all", "depends_on", "lifecycle", "provider", "count", "for_each"]);
@@ -102,7 +104,7 @@ export function billableInventory(stacks: Record<StackId, StackJson>, topicRoot:
     keptImages,
     restApis: all(stacks, "aws_api_gateway_rest_api").length,
     polledQueues: all(stacks, "aws_lambda_event_source_mapping").filter(({ resource }) => String(resource.event_source_arn).includes("aws_sqs_queue")).length,
-    // The state stack's buckets; the agent-release bucket holds a few tarballs of tens of MB, which round to nothing here.
     buckets: all(stacks, "aws_s3_bucket").filter(({ stack }) => stack === "state").length,
+    agentReleaseBuckets: all(stacks, "aws_s3_bucket").filter(({ stack }) => stack === "iot-fleet").length,
   };
 }

@@ -1,7 +1,7 @@
 import type { BillableInventory } from "./inventory";
 import { charge, priceTable, type PriceId } from "./prices";
 
-/** The workload `npm run cost` prices. Only the first three are command-line flags. */
+/** The workload `npm run cost` prices; each is a command-line flag. */
 export interface Workload {
   /** Devices connected all month. */
   readonly devices: number;
@@ -9,6 +9,8 @@ export interface Workload {
   readonly messagesPerDevicePerDay: number;
   /** Commands the controller sends a day, across the fleet. Default: 4 per device. */
   readonly commandsPerDay: number;
+  /** Agent releases rolled out to the whole fleet a month (npm run release:agent). Default 1. */
+  readonly agentReleasesPerMonth: number;
 }
 
 /**
@@ -63,6 +65,15 @@ export const assumptions = {
   registryOperationsPerOnboarding: 3,
   /** CreateCertificateFromCsr and RegisterThing, each a request and a reply. */
   messagesPerOnboarding: 4,
+  /**
+   * An agent release tarball: Node.js 22 for linux-arm64 and the agent bundle
+   * (pi-agent/build.ts), measured 46.3 MB on 2026-11-28. Each device downloads it once per release.
+   */
+  agentReleaseTarballGb: 0.0463,
+  /** A device's job execution: notify-next, then StartNextPendingJobExecution and UpdateJobExecution, each a request and a reply. */
+  messagesPerJobExecution: 5,
+  /** The release bucket keeps every release (only overwritten versions expire): a year of them is priced. */
+  storedReleaseMonths: 12,
 } as const;
 
 export interface CostLine {
@@ -191,6 +202,16 @@ export function estimateCost(inventory: BillableInventory, input: Workload): Cos
   line(monthly, "S3", `Terraform state (${inventory.buckets} bucket)`, "s3StandardGbMonth", a.stateGb * inventory.buckets);
   line(monthly, "S3", "state reads (CI runs)", "s3GetRequests", a.ciRunsPerMonth * a.stateReadsPerRun);
   line(monthly, "S3", "state writes and lists (CI runs)", "s3PutRequests", a.ciRunsPerMonth * a.stateWritesPerRun);
+
+  // --- Agent releases over the air (IoT Jobs, presigned S3 downloads) -----------------------------
+  if (inventory.agentReleaseBuckets > 0 && workload.agentReleasesPerMonth > 0) {
+    const executions = devices * workload.agentReleasesPerMonth;
+    line(monthly, "IoT Jobs", `job executions (${workload.agentReleasesPerMonth} release(s) to every device)`, "iotJobsRemoteActions", executions);
+    line(monthly, "IoT Jobs", "Jobs MQTT messages (notify, start, update)", "iotMessages", executions * a.messagesPerJobExecution);
+    line(monthly, "S3", "release downloads (GET)", "s3GetRequests", executions);
+    line(monthly, "Data transfer", "release downloads to devices", "dataTransferOutGb", executions * a.agentReleaseTarballGb);
+    line(monthly, "S3", "release storage", "s3StandardGbMonth", workload.agentReleasesPerMonth * a.storedReleaseMonths * a.agentReleaseTarballGb);
+  }
 
   // --- One time: onboarding the fleet --------------------------------------------------------
   const onboarding: CostLine[] = [];

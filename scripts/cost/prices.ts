@@ -26,7 +26,7 @@ export interface Price {
 const checked = "2026-11-28";
 
 export const priceTable = {
-  version: "2026-11-28.1",
+  version: "2026-11-28.2",
   region: "us-east-1",
   currency: "USD",
   prices: {
@@ -130,6 +130,16 @@ export const priceTable = {
     s3GetRequests: {
       usd: 0.0004, per: 1_000, unit: "GET requests", checked,
       source: "https://aws.amazon.com/s3/pricing/ (quoted by devnotes.tech S3 pricing breakdown)",
+    },
+    iotJobsRemoteActions: {
+      usd: 0.003, per: 1, unit: "remote actions (job executions, first 250,000 a month)", checked,
+      source: "https://aws.amazon.com/iot-device-management/pricing/ (transcribed by api-evangelist/amazon-iot-device-management plans, read 2026-09-20: \"Device Jobs - First 250,000 Remote Actions: $0.003 per remote action\")",
+      note: "the rate above 250,000 remote actions a month was not in the transcription; the model keeps $0.003, an upper bound",
+    },
+    dataTransferOutGb: {
+      usd: 0.09, per: 1, unit: "GB out to the internet (first 10 TB a month)", checked,
+      source: "https://aws.amazon.com/s3/pricing/ (quoted by usage.ai/blogs/s3-egress-cost, US East, June 2026: \"$0.09/GB for 100 GB to 10 TB/month\"; $0.085 to 50 TB, $0.07 to 150 TB)",
+      note: "the first 100 GB a month, across all services of the account, are free; not deducted here",
     },
     kmsKeyMonths: {
       usd: 1.0, per: 1, unit: "customer managed key-months", checked,

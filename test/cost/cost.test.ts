@@ -37,7 +37,7 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
   const days = 730 / 24;
 
   it("10 devices: every line", () => {
-    const report = estimateCost(inventory(), { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40 });
+    const report = estimateCost(inventory(), { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40, agentReleasesPerMonth: 1 });
     // 11 connections (10 devices and the controller), 730 h x 60 min, $0.08 per million minutes
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((11 * 730 * 60 * 0.08) / 1e6, 9);
     // 40 commands and 40 device messages a day at QoS 1: publish in, publish out, PUBACK (3 each);
@@ -59,37 +59,52 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
     expect(line(report, "SQS", "requests")).toBeCloseTo(((10 * 3 * days + 5 * 3 * 60 * 730) * 0.4) / 1e6, 9);
     // 20 lifecycle events + 10 delayed checks at 256 MB x 0.1 s, one daily check at 256 MB x 2 s
     expect(line(report, "Lambda", "compute")).toBeCloseTo((30 * 0.25 * 0.1 + 0.25 * 2) * days * 0.0000133334, 9);
-    expect(report.monthlyTotal).toBeCloseTo(10.2195, 3);
-    expect(report.perDevicePerMonth).toBeCloseTo(1.0220, 3);
+    // one agent release: 10 job executions at $0.003, 10 downloads of 46.3 MB at $0.09 per GB, a
+    // year of releases stored (12 x 46.3 MB at $0.023 per GB-month)
+    expect(line(report, "IoT Jobs", "job executions")).toBeCloseTo(10 * 0.003, 9);
+    expect(line(report, "IoT Jobs", "Jobs MQTT messages")).toBeCloseTo((10 * 5 * 1.0) / 1e6, 9);
+    expect(line(report, "Data transfer", "release downloads")).toBeCloseTo(10 * 0.0463 * 0.09, 9);
+    expect(line(report, "S3", "release storage")).toBeCloseTo(12 * 0.0463 * 0.023, 9);
+    expect(line(report, "S3", "release downloads (GET)")).toBeCloseTo((10 * 0.0004) / 1_000, 9);
+    expect(report.monthlyTotal).toBeCloseTo(10.2195 + 0.0845, 3);
+    expect(report.perDevicePerMonth).toBeCloseTo(1.0304, 3);
     expect(report.onboardingTotal).toBeCloseTo(0.00014, 4);
   });
 
   it("1,000 devices", () => {
-    const report = estimateCost(inventory(), { devices: 1_000, messagesPerDevicePerDay: 4, commandsPerDay: 4_000 });
+    const report = estimateCost(inventory(), { devices: 1_000, messagesPerDevicePerDay: 4, commandsPerDay: 4_000, agentReleasesPerMonth: 1 });
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((1_001 * 43_800 * 0.08) / 1e6, 9); // $3.5075
     expect(line(report, "IoT Core", "messages")).toBeCloseTo(((3 * 8_000 + 2 * 1_000) * days) / 1e6, 9); // $0.7908
-    expect(report.monthlyTotal).toBeCloseTo(14.8275, 3);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.014828, 5);
+    // the release: $3 of job executions, 46.3 GB downloaded ($4.167), $0.0128 of storage
+    expect(report.monthlyTotal).toBeCloseTo(14.8275 + 7.1852, 3);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.022013, 5);
     expect(report.onboardingTotal).toBeCloseTo(0.0140, 3);
   });
 
   it("100,000 devices", () => {
-    const report = estimateCost(inventory(), { devices: 100_000, messagesPerDevicePerDay: 4, commandsPerDay: 400_000 });
+    const report = estimateCost(inventory(), { devices: 100_000, messagesPerDevicePerDay: 4, commandsPerDay: 400_000, agentReleasesPerMonth: 1 });
     expect(line(report, "IoT Core", "connectivity")).toBeCloseTo((100_001 * 43_800 * 0.08) / 1e6, 6); // $350.40
     expect(line(report, "DynamoDB", "writes")).toBeCloseTo(((400_000 * 0.99 + 200_000) * days * 0.625) / 1e6, 6); // $11.33
     expect(line(report, "CloudWatch Logs", "ingestion")).toBeCloseTo(5.764, 3);
     expect(line(report, "IoT Core", "messages")).toBeCloseTo(((3 * 800_000 + 2 * 100_000) * days) / 1e6, 6); // $79.08
-    expect(report.monthlyTotal).toBeCloseTo(475.6295, 2);
-    expect(report.perDevicePerMonth).toBeCloseTo(0.004756, 5);
+    // One release to 100,000 devices costs more than everything else together: 4.63 TB out ($416.70)
+    // and 100,000 job executions ($300).
+    expect(line(report, "Data transfer", "release downloads")).toBeCloseTo(100_000 * 0.0463 * 0.09, 6);
+    expect(line(report, "IoT Jobs", "job executions")).toBeCloseTo(300, 6);
+    expect(report.monthlyTotal).toBeCloseTo(475.6295 + 717.2528, 2);
+    expect(report.perDevicePerMonth).toBeCloseTo(0.011929, 5);
+    const withoutReleases = estimateCost(inventory(), { devices: 100_000, messagesPerDevicePerDay: 4, commandsPerDay: 400_000, agentReleasesPerMonth: 0 });
+    expect(withoutReleases.monthlyTotal).toBeCloseTo(475.6295, 2);
+    expect(withoutReleases.monthly.filter((l) => l.service === "IoT Jobs" || l.service === "Data transfer")).toEqual([]);
     expect(report.onboardingTotal).toBeCloseTo(1.4025, 3);
   });
 
   it("prints every service the issue asks for, the total and the cost per device", () => {
-    const text = formatReport(estimateCost(inventory(), { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40 }));
-    const services = ["IoT Core", "DynamoDB", "SNS", "SQS", "Lambda", "EC2", "Public IPv4", "EBS", "Secrets Manager", "ECR", "API Gateway", "CloudWatch Logs", "S3", "Fleet provisioning"];
+    const text = formatReport(estimateCost(inventory(), { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40, agentReleasesPerMonth: 1 }));
+    const services = ["IoT Core", "DynamoDB", "SNS", "SQS", "Lambda", "EC2", "Public IPv4", "EBS", "Secrets Manager", "ECR", "API Gateway", "CloudWatch Logs", "S3", "IoT Jobs", "Data transfer", "Fleet provisioning"];
     expect(services.filter((service) => !text.includes(service))).toEqual([]);
-    expect(text).toContain("Total per month          $10.22");
-    expect(text).toContain("Per device                $1.02 a month");
+    expect(text).toContain("Total per month          $10.30");
+    expect(text).toContain("Per device                $1.03 a month");
     expect(text).toContain(`table ${priceTable.version}`);
   });
 });
@@ -97,7 +112,7 @@ describe("npm run cost: hand-computed cases (4 messages per device a day, 4 comm
 describe("npm run cost: the price table", () => {
   it("names a source and a check date for every price", () => {
     const prices = Object.entries(priceTable.prices);
-    expect(prices.length).toBe(26);
+    expect(prices.length).toBe(28);
     for (const [id, price] of prices) {
       expect([id, price.source]).toEqual([id, expect.stringMatching(/^https:\/\//)]);
       expect([id, price.checked]).toEqual([id, expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/)]);
@@ -113,12 +128,14 @@ describe("npm run cost: bad input", () => {
     expect(() => parseCostArguments(["--devices", "2.5"])).toThrow("--devices must be a whole number >= 1");
     expect(() => parseCostArguments(["--devices", "10", "--commands-per-day", "many"])).toThrow('--commands-per-day must be a number >= 0, got "many"');
     expect(() => parseCostArguments(["--devices", "10", "--device", "3"])).toThrow(/device/);
-    expect(parseCostArguments(["--devices", "10", "--json"])).toEqual({ json: true, workload: { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40 } });
+    expect(parseCostArguments(["--devices", "10", "--json"])).toEqual({ json: true, workload: { devices: 10, messagesPerDevicePerDay: 4, commandsPerDay: 40, agentReleasesPerMonth: 1 } });
+    expect(parseCostArguments(["--devices", "10", "--releases-per-month", "0"]).workload.agentReleasesPerMonth).toBe(0);
+    expect(() => parseCostArguments(["--devices", "10", "--releases-per-month=-1"])).toThrow('--releases-per-month must be a number >= 0, got "-1"');
   });
 
   it("refuses a resource it has no price for instead of guessing", () => {
     const larger = { ...inventory(), instances: [{ id: "controller", instanceType: "t4g.small", cpuCredits: "standard", rootVolumeGb: 10, rootVolumeType: "gp3" }] };
-    expect(() => estimateCost(larger, { devices: 1, messagesPerDevicePerDay: 0, commandsPerDay: 0 })).toThrow("t4g.small; the price table prices t4g.nano only");
+    expect(() => estimateCost(larger, { devices: 1, messagesPerDevicePerDay: 0, commandsPerDay: 0, agentReleasesPerMonth: 0 })).toThrow("t4g.small; the price table prices t4g.nano only");
   });
 
   it("exits 2 with the usage on the command line", async () => {
