@@ -76,12 +76,18 @@ export function agentReleaseObjectKey(version: string, arch = "arm64"): string {
   return `${AGENT_RELEASE_KEY_PREFIX}${version}/${agentReleaseFileName(version, arch)}`;
 }
 
-/** Every agent-release job id starts with it; IAM grants (CreateJob, the presign role's trust) stop at it. */
-export const AGENT_RELEASE_JOB_PREFIX = "agent-";
+/**
+ * Every agent-release job id of an environment starts with it (`<project>-<environment>-agent-`):
+ * job ids are unique per account and region, and environments may share an account, so IAM grants
+ * (CreateJob, the presign role's trust) stop at one environment's jobs.
+ */
+export function agentReleaseJobPrefix(namePrefix: string): string {
+  return `${namePrefix}-agent-`;
+}
 
-/** IoT job ids allow `[a-zA-Z0-9_-]`, 64 characters; one job per release and attempt. */
-export function agentReleaseJobId(version: string, attempt: string): string {
-  const id = `${AGENT_RELEASE_JOB_PREFIX}${version.replace(/[^a-zA-Z0-9_-]/g, "_")}-${attempt}`;
+/** IoT job ids allow `[a-zA-Z0-9_-]`, 64 characters; one job per environment, release and attempt. */
+export function agentReleaseJobId(namePrefix: string, version: string, attempt: string): string {
+  const id = `${agentReleaseJobPrefix(namePrefix)}${version.replace(/[^a-zA-Z0-9_-]/g, "_")}-${attempt}`;
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(id)) throw new Error(`job id ${id} is not a valid IoT job id`);
   return id;
 }

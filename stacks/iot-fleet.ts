@@ -2,7 +2,7 @@ import { Fn } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
 import { claimPolicyDocument, type IotPolicyDescription } from "../contracts/iot-policies";
-import { AGENT_RELEASE_JOB_PREFIX, AGENT_RELEASE_KEY_PREFIX } from "../contracts/agent-release";
+import { AGENT_RELEASE_KEY_PREFIX, agentReleaseJobPrefix } from "../contracts/agent-release";
 import type { deviceProvisioningTemplate } from "../contracts/provisioning-template";
 import { SERIAL_TABLE_KEY } from "../contracts/serial-registry";
 import { AwsAccount } from "../modules/aws-account";
@@ -93,7 +93,7 @@ export class IotFleetStack extends ProjectStack<"iot-fleet"> {
     const presign = new IotJobPresignRole(this, "agent-release-presign-role", {
       roleName: names.agentReleasePresignRole,
       account,
-      jobIdPattern: `${AGENT_RELEASE_JOB_PREFIX}*`,
+      jobIdPattern: `${agentReleaseJobPrefix(names.prefix)}*`,
       objectArns: [account.s3Arn(names.agentReleaseBucket(account.accountId), `${AGENT_RELEASE_KEY_PREFIX}*`)],
     });
 

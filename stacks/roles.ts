@@ -1,7 +1,7 @@
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config";
-import { AGENT_RELEASE_JOB_PREFIX, AGENT_RELEASE_KEY_PREFIX } from "../contracts/agent-release";
+import { AGENT_RELEASE_KEY_PREFIX, agentReleaseJobPrefix } from "../contracts/agent-release";
 import { deviceTopicRules, topicRuleRoleStatements, type TopicRulesDefinition } from "../contracts/topic-rules";
 import { anyDeviceTopicFilter, anyDeviceTopicPattern } from "../contracts/topics";
 import { AwsAccount } from "../modules/aws-account";
@@ -223,7 +223,7 @@ export class RolesStack extends ProjectStack<"roles"> {
       description: "GitHub Actions: upload a Pi agent release and create its IoT job (agent-v* tags only)",
       who: { tag: "agent-v*" },
     });
-    const releaseJobs = account.arn("iot", `job/${AGENT_RELEASE_JOB_PREFIX}*`);
+    const releaseJobs = account.arn("iot", `job/${agentReleaseJobPrefix(names.prefix)}*`);
     const releaseTargets = [account.arn("iot", `thinggroup/${names.deviceThingGroup}`), account.arn("iot", `thing/${names.deviceThingNamePattern}`)];
     agentRelease.allow("release-agent", [
       {

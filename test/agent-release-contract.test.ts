@@ -42,8 +42,10 @@ describe("agent release contract", () => {
 
   test("object keys, job ids and jobs topics", () => {
     expect(agentReleaseObjectKey("1.2.0")).toBe("agent/1.2.0/smart-home-agent-1.2.0-linux-arm64.tar.gz");
-    expect(agentReleaseJobId("1.2.0-rc.1", "20261128T0700")).toBe("agent-1_2_0-rc_1-20261128T0700");
-    expect(() => agentReleaseJobId("1.2.0", "x".repeat(60))).toThrow("not a valid IoT job id");
+    expect(agentReleaseJobId("smarthome-dev", "1.2.0-rc.1", "20261128T0700")).toBe("smarthome-dev-agent-1_2_0-rc_1-20261128T0700");
+    // Two environments in one account never share a job id.
+    expect(agentReleaseJobId("smarthome-prod", "1.2.0", "1")).not.toBe(agentReleaseJobId("smarthome-dev", "1.2.0", "1"));
+    expect(() => agentReleaseJobId("smarthome-dev", "1.2.0", "x".repeat(50))).toThrow("not a valid IoT job id");
     const topics = jobsTopics("smarthome-dev-SN1");
     expect(topics.notifyNext).toBe("$aws/things/smarthome-dev-SN1/jobs/notify-next");
     expect(topics.accepted(topics.startNext)).toBe("$aws/things/smarthome-dev-SN1/jobs/start-next/accepted");

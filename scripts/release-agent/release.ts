@@ -217,7 +217,7 @@ export async function releaseAgent(options: ReleaseOptions, environment: Release
 
   const { arns: targets, anyGroup } = await resolveTargets(options.targets, names, clients.iot);
   log(`targets: ${targets.join(", ")}`);
-  const jobId = agentReleaseJobId(options.version, options.attempt);
+  const jobId = agentReleaseJobId(names.prefix, options.version, options.attempt);
   if (await describeOrUndefined(() => clients.iot.send(new DescribeJobCommand({ jobId })))) {
     throw new ReleaseError(`job ${jobId} already exists; pass another --attempt`);
   }

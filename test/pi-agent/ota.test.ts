@@ -82,7 +82,7 @@ async function deviceOnV1(serial: string): Promise<{ config: AgentConfig; superv
 function releaseJob(attempt: string, release: Release, targets: string[], options: { body?: Buffer; rollout?: { maximumPerMinute: number }; abort?: Parameters<LocalPlatform["jobs"]["createJob"]>[0]["abort"] } = {}): string {
   const key = agentReleaseObjectKey(release.version, "x64");
   platform.releases.put(key, options.body ?? readFileSync(release.tarball));
-  const jobId = agentReleaseJobId(release.version, attempt);
+  const jobId = agentReleaseJobId(names.prefix, release.version, attempt);
   platform.jobs.createJob({
     jobId,
     targets,

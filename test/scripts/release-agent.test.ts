@@ -83,14 +83,14 @@ describe("npm run release:agent (moto)", () => {
     const bytes = execFileSync("cat", [file]);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const result = await release(["--version", "1.4.0", "--target", "all", "--tarball", file, "--attempt", "run1", "--rollout-per-minute", "5", "--abort-failed-percent", "12.5", "--abort-min-executed", "4"]);
-    expect(result).toMatchObject({ upload: "uploaded", bucket, key: agentReleaseObjectKey("1.4.0"), jobId: "agent-1_4_0-run1", sha256 });
+    expect(result).toMatchObject({ upload: "uploaded", bucket, key: agentReleaseObjectKey("1.4.0"), jobId: "smarthome-dev-agent-1_4_0-run1", sha256 });
 
     const stored = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: agentReleaseObjectKey("1.4.0") }));
     expect(createHash("sha256").update(await stored.Body!.transformToByteArray()).digest("hex")).toBe(sha256);
     const head = await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: agentReleaseObjectKey("1.4.0"), ChecksumMode: "ENABLED" }));
     expect(head.ChecksumSHA256).toBe(Buffer.from(sha256, "hex").toString("base64"));
 
-    const job = (await clients.iot.send(new DescribeJobCommand({ jobId: "agent-1_4_0-run1" }))).job;
+    const job = (await clients.iot.send(new DescribeJobCommand({ jobId: "smarthome-dev-agent-1_4_0-run1" }))).job;
     expect(job?.targets).toEqual([`arn:aws:iot:${REGION}:${MOTO_ACCOUNT}:thinggroup/${names.deviceThingGroup}`]);
     expect(job?.targetSelection).toBe("CONTINUOUS");
     expect(job?.presignedUrlConfig).toEqual({ roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/${names.agentReleasePresignRole}`, expiresInSec: 3600 });
@@ -100,7 +100,7 @@ describe("npm run release:agent (moto)", () => {
       ["FAILED", "REJECTED", "TIMED_OUT"].map((failureType) => ({ failureType, action: "CANCEL", thresholdPercentage: 12.5, minNumberOfExecutedThings: 4 })),
     );
 
-    const document = agentJobDocumentSchema.parse(JSON.parse((await clients.iot.send(new GetJobDocumentCommand({ jobId: "agent-1_4_0-run1" }))).document as string));
+    const document = agentJobDocumentSchema.parse(JSON.parse((await clients.iot.send(new GetJobDocumentCommand({ jobId: "smarthome-dev-agent-1_4_0-run1" }))).document as string));
     expect(document).toMatchObject({ operation: "agent-update", version: "1.4.0", sha256 });
     expect(document.url).toBe(`\${aws:iot:s3-presigned-url:https://s3.${REGION}.amazonaws.com/${bucket}/agent/1.4.0/smart-home-agent-1.4.0-linux-arm64.tar.gz}`);
     expect(verifyReleaseSignature(releasePublicKeyFromBase64(result.publicKey), "1.4.0", sha256, document.signature)).toBe(true);
@@ -114,7 +114,7 @@ describe("npm run release:agent (moto)", () => {
     const again = await release(["--version", "1.5.0", "--target", names.deviceThingGroup, "--tarball", file, "--attempt", "b"]);
     expect(again.upload).toBe("already there (same bytes)");
     expect(await objectVersions(agentReleaseObjectKey("1.5.0"))).toBe(1);
-    expect(await jobIds()).toEqual(expect.arrayContaining(["agent-1_5_0-a", "agent-1_5_0-b"]));
+    expect(await jobIds()).toEqual(expect.arrayContaining(["smarthome-dev-agent-1_5_0-a", "smarthome-dev-agent-1_5_0-b"]));
   }, 60_000);
 
   it("refuses different bytes under a released version, and an object put there by hand without a checksum is compared by its bytes", async () => {
@@ -211,7 +211,7 @@ describe("npm run release:agent (moto)", () => {
     it("a job id already taken", async () => {
       await release(["--version", "2.1.0", "--target", "all", "--tarball", tarball("2.1.0"), "--attempt", "once"]);
       await expect(release(["--version", "2.1.0", "--target", "all", "--tarball", tarball("2.1.0", { payload: "other" }), "--attempt", "once"])).rejects.toThrow(
-        /job agent-2_1_0-once already exists; pass another --attempt/,
+        /job smarthome-dev-agent-2_1_0-once already exists; pass another --attempt/,
       );
     }, 60_000);
   });

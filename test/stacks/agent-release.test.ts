@@ -3,7 +3,7 @@
  * the roles stack's GitHub release role, and what the Terraform roles gain to apply them. Tests
  * over the synthesized JSON, named after the checkov checks they mirror where one exists.
  */
-import { AGENT_RELEASE_JOB_PREFIX, agentReleaseJobId, agentReleaseObjectKey } from "../../contracts/agent-release";
+import { agentReleaseJobId, agentReleaseJobPrefix, agentReleaseObjectKey } from "../../contracts/agent-release";
 import { projectNames } from "../../contracts/names";
 import { githubOidcTrustStatement } from "../helpers/github-oidc";
 import { onlyResource, resources, statements, synthAll, type StackJson } from "../helpers/synth";
@@ -15,7 +15,7 @@ const ACCOUNT = "${data.aws_caller_identity.account_caller_1C5BE04F.account_id}"
 const PARTITION = "${data.aws_partition.account_partition_32ACE770.partition}";
 const BUCKET = `smarthome-dev-agent-releases-${ACCOUNT}`;
 const OBJECTS = `arn:${PARTITION}:s3:::${BUCKET}/agent/*`;
-const JOBS = `arn:${PARTITION}:iot:eu-west-1:${ACCOUNT}:job/agent-*`;
+const JOBS = `arn:${PARTITION}:iot:eu-west-1:${ACCOUNT}:job/smarthome-dev-agent-*`;
 const GROUP = `arn:${PARTITION}:iot:eu-west-1:${ACCOUNT}:thinggroup/smarthome-dev-devices`;
 const THINGS = `arn:${PARTITION}:iot:eu-west-1:${ACCOUNT}:thing/smarthome-dev-*`;
 
@@ -91,7 +91,7 @@ describe("the agent-release bucket (iot-fleet stack)", () => {
 
   it("the object key of every release is under the prefix the grants stop at", () => {
     expect(agentReleaseObjectKey("1.4.0")).toBe("agent/1.4.0/smart-home-agent-1.4.0-linux-arm64.tar.gz");
-    expect(agentReleaseJobId("1.4.0", "7").startsWith(AGENT_RELEASE_JOB_PREFIX)).toBe(true);
+    expect(agentReleaseJobId("smarthome-dev", "1.4.0", "7").startsWith(agentReleaseJobPrefix("smarthome-dev"))).toBe(true);
   });
 });
 
