@@ -43,6 +43,11 @@ is_epoch_seconds() {
 }
 
 roll_back_if_due() {
+  # Checked first: some shells exit on a redirection that fails, and the agent must start regardless.
+  if [ ! -r "$marker" ]; then
+    say "ignoring $marker: cannot read it"
+    return
+  fi
   version='' previous='' deadline=''
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
