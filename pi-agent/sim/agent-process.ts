@@ -14,12 +14,26 @@ export interface AgentProcess {
 }
 
 export function startAgentProcess(command: string[], agentJs: string, config: AgentConfig, env: NodeJS.ProcessEnv = {}): AgentProcess {
+  // `command` runs node (e.g. [process.execPath] or [qemu, node]); flags and environment as the unit's.
+  const [program, ...args] = command;
+  return spawnAgent(program!, (configPath) => [...args, ...AGENT_NODE_FLAGS, agentJs, "--config", configPath], config, env);
+}
+
+/**
+ * The agent as the systemd unit starts it: through the launcher (pi-agent/release/launch.sh) with
+ * the unit's arguments, so the launcher picks (and if a trial ran out, rolls back) the release under
+ * `config.release.directory`. Its stderr line, if any, is in the run's `stderr`.
+ */
+export function startAgentThroughLauncher(launcher: string, config: AgentConfig): AgentProcess {
+  return spawnAgent(launcher, (configPath) => [...AGENT_NODE_FLAGS, "--", "--config", configPath], config, { SMART_HOME_AGENT_DIRECTORY: config.release.directory });
+}
+
+/** Writes the config beside the state directory, spawns `program` with `argsFor(configPath)` and collects its JSON log lines. */
+function spawnAgent(program: string, argsFor: (configPath: string) => string[], config: AgentConfig, env: NodeJS.ProcessEnv): AgentProcess {
   const configPath = join(config.stateDirectory, "..", "config.json");
   mkdirSync(dirname(configPath), { recursive: true });
   writeFileSync(configPath, JSON.stringify(config));
-  // `command` runs node (e.g. [process.execPath] or [qemu, node]); flags and environment as the unit's.
-  const [program, ...args] = command;
-  const child = spawn(program!, [...args, ...AGENT_NODE_FLAGS, agentJs, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...AGENT_ENVIRONMENT, ...env } });
+  const child = spawn(program, argsFor(configPath), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...AGENT_ENVIRONMENT, ...env } });
   const lines: Record<string, any>[] = [];
   const stderr: string[] = [];
   let partial = "";

@@ -2,16 +2,35 @@ import { execFile } from "node:child_process";
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
+import { writeFileAtomically } from "../files";
 
 const run = promisify(execFile);
 
 export class InstallError extends Error {}
 
+/** A switch on trial: the release `current` goes back to, and when (the connect deadline). */
+export interface Trial {
+  readonly previousVersion: string;
+  /** Epoch seconds by which the new version must have connected. */
+  readonly deadlineEpochSeconds: number;
+}
+
+/**
+ * The trial marker's text, read by pi-agent/release/launch.sh (POSIX sh, no JSON parser): one
+ * `key=value` per line. The launcher rolls `current` back to `previous` when it starts after
+ * `deadline` and `current` still names `version`.
+ */
+export function trialMarkerText(version: string, trial: Trial): string {
+  return `version=${version}\nprevious=${trial.previousVersion}\ndeadline=${trial.deadlineEpochSeconds}\n`;
+}
+
 /**
  * The agent's program folder (config `release.directory`, /opt/smart-home-agent on a Pi):
  *
  *   releases/<version>/   one unpacked release each (bin/node, lib/agent.js, VERSION, …)
- *   current -> releases/<version>   the link the systemd unit's ExecStart goes through
+ *   current -> releases/<version>   the link the systemd unit's launcher (release/launch.sh) starts
+ *   trial                  while a switch is on trial: the version, the previous one and the
+ *                          deadline, so the launcher can roll back a version too broken to run
  *
  * A release is unpacked into a temp folder beside `releases/<version>` and renamed into place, and
  * `current` is replaced by renaming a new link over it ("If newpath already exists, it will be
@@ -21,10 +40,12 @@ export class InstallError extends Error {}
 export class ReleaseDirectory {
   readonly releases: string;
   readonly current: string;
+  readonly trialMarker: string;
 
   constructor(readonly directory: string) {
     this.releases = join(directory, "releases");
     this.current = join(directory, "current");
+    this.trialMarker = join(directory, "trial");
   }
 
   /** The version `current` points at; undefined before the first install. */
@@ -79,13 +100,29 @@ export class ReleaseDirectory {
     }
   }
 
-  /** Points `current` at an installed version, atomically. */
-  switchTo(version: string): void {
+  /**
+   * Points `current` at an installed version, atomically. With a `trial`, the trial marker is
+   * written first (so `current` never names a version on trial without it) and removed again if
+   * the switch fails.
+   */
+  switchTo(version: string, trial?: Trial): void {
     if (!this.has(version)) throw new InstallError(`version ${version} is not installed under ${this.releases}`);
+    if (trial) writeFileAtomically(this.trialMarker, trialMarkerText(version, trial));
     const link = `${this.current}.${process.pid}.tmp`;
-    rmSync(link, { force: true });
-    symlinkSync(join("releases", version), link);
-    renameSync(link, this.current);
+    try {
+      rmSync(link, { force: true });
+      symlinkSync(join("releases", version), link);
+      renameSync(link, this.current);
+    } catch (error) {
+      if (trial) this.endTrial();
+      throw error;
+    }
+    syncDirectory(this.directory);
+  }
+
+  /** The switch is settled (SUCCEEDED or FAILED recorded): the launcher has nothing more to check. */
+  endTrial(): void {
+    rmSync(this.trialMarker, { force: true });
     syncDirectory(this.directory);
   }
 

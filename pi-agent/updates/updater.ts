@@ -30,7 +30,9 @@ type Verdict = { status: TerminalOutcome; reason: string } | { status: "RESTARTI
  *    and exit; systemd starts the new version;
  * 2. the new version arms a connect deadline from the moment of the switch: it connects → the job
  *    SUCCEEDED; it does not → `current` goes back to the previous version and it exits; the
- *    previous version then reports the job FAILED with the reason;
+ *    previous version then reports the job FAILED with the reason. A new version that cannot even
+ *    start never runs this code: the trial marker written with the switch lets the launcher
+ *    (release/launch.sh, part of no release) switch back at the first start after the same deadline;
  * 3. anything that makes the job unusable (unknown operation, bad document, bad signature,
  *    checksum mismatch, a release that does not unpack) → REJECTED with the reason, the running
  *    version untouched and nothing left on disk; a failed download → FAILED (it may work later).
@@ -61,7 +63,7 @@ export class Updater {
   armConnectDeadline(): void {
     const pending = this.state.pendingSwitch();
     if (!pending || pending.version !== this.options.runningVersion || pending.rollbackReason) return;
-    const remainingMs = pending.switchedAt + this.options.config.release.connectDeadlineSeconds * 1000 - Date.now();
+    const remainingMs = this.deadlineEpochSeconds(pending) * 1000 - Date.now();
     this.logger.info("new version on trial: it must connect in time", { jobId: pending.jobId, remainingMs: Math.max(0, remainingMs) });
     this.deadline = setTimeout(() => this.rollBack(pending), Math.max(0, remainingMs));
   }
@@ -172,7 +174,7 @@ export class Updater {
     await this.options.jobs.update(jobId, "IN_PROGRESS", { step: "restarting", version: document.version });
     this.state.recordSwitch(pending);
     try {
-      this.releases.switchTo(document.version);
+      this.releases.switchTo(document.version, { previousVersion: pending.previousVersion, deadlineEpochSeconds: this.deadlineEpochSeconds(pending) });
     } catch (error) {
       this.releases.remove(document.version);
       return { status: "FAILED", reason: `could not switch to ${document.version}: ${errorText(error)}` };
@@ -204,15 +206,39 @@ export class Updater {
     if (!pending) return;
     const logger = this.logger.child({ jobId: pending.jobId });
     if (pending.version === this.options.runningVersion && !pending.rollbackReason) {
+      // The marker goes first: once SUCCEEDED is recorded, a restart after the deadline must not roll back.
+      this.releases.endTrial();
       await this.finish(pending.jobId, "SUCCEEDED", `version ${pending.version} connected`, logger);
       const removed = this.releases.prune([pending.version, pending.previousVersion]);
       if (removed.length > 0) logger.info("removed old releases", { removed });
       return;
     }
-    const reason = pending.rollbackReason ?? `the agent restarted on ${this.options.runningVersion} before ${pending.version} took over`;
+    const reason = pending.rollbackReason ?? this.reasonForRestartOnPrevious(pending);
     // The failed release goes before the report, so a FAILED job means the device is clean (removal is idempotent if we stop in between).
     if (this.releases.currentVersion() !== pending.version) this.releases.remove(pending.version);
+    this.releases.endTrial();
     await this.finish(pending.jobId, "FAILED", reason, logger);
+  }
+
+  /**
+   * Epoch seconds by which the new version must connect: whole seconds, so the launcher (which
+   * reads them from the trial marker) and this process's timer use the same instant.
+   */
+  private deadlineEpochSeconds(pending: PendingSwitch): number {
+    return Math.ceil(pending.switchedAt / 1000) + this.options.config.release.connectDeadlineSeconds;
+  }
+
+  /**
+   * This (the previous) version runs although the switch recorded no rollback: past the deadline,
+   * the launcher switched back because the new version never got as far as its own rollback (it
+   * could not start, or crashed before connecting); before it, something else (a power cut before
+   * the switch, a manual install.sh) did.
+   */
+  private reasonForRestartOnPrevious(pending: PendingSwitch): string {
+    if (Date.now() >= this.deadlineEpochSeconds(pending) * 1000) {
+      return `version ${pending.version} did not start and connect within ${this.options.config.release.connectDeadlineSeconds} s; the launcher rolled back to ${this.options.runningVersion}`;
+    }
+    return `the agent restarted on ${this.options.runningVersion} before ${pending.version} took over`;
   }
 
   private rollBack(pending: PendingSwitch): void {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AGENT_UPDATE_OPERATION, agentReleaseJobId, agentReleaseObjectKey, signRelease } from "../../contracts/agent-release";
@@ -38,19 +38,19 @@ const S3_URL_BASE = "https://s3.eu-west-1.amazonaws.com/local-agent-releases";
 
 let platform: LocalPlatform;
 let controller: Controller;
-let releases: { v1: Release; v2: Release; unreachable: Release; tamperedV2: Buffer };
+let releases: { v1: Release; v2: Release; unreachable: Release; broken: Release; tamperedV2: Buffer };
 const supervisors: Supervisor[] = [];
 
 beforeAll(async () => {
   const out = mkdtempSync(join(tmpdir(), "ota-releases-"));
   const build = (version: string, entryPoint?: string) => buildRelease(join(out, version), { version, arch: "x64", node: "host", entryPoint });
-  const [v1, v2, unreachable] = [await build("1.0.0"), await build("2.0.0"), await build("2.0.1", join(__dirname, "unreachable-agent.ts"))];
+  const [v1, v2, unreachable, broken] = [await build("1.0.0"), await build("2.0.0"), await build("2.0.1", join(__dirname, "unreachable-agent.ts")), await build("2.0.2", join(__dirname, "broken-agent.ts"))];
   // v2 with its agent.js altered after it was signed: same layout, other bytes.
   const tampering = mkdtempSync(join(tmpdir(), "ota-tampered-"));
   execFileSync("tar", ["-xzf", v2.tarball, "-C", tampering]);
   appendFileSync(join(tampering, "smart-home-agent-2.0.0-linux-x64", "lib", "agent.js"), "\n/* injected */\n");
   execFileSync("tar", ["-czf", join(tampering, "tampered.tar.gz"), "-C", tampering, "smart-home-agent-2.0.0-linux-x64"]);
-  releases = { v1, v2, unreachable, tamperedV2: readFileSync(join(tampering, "tampered.tar.gz")) };
+  releases = { v1, v2, unreachable, broken, tamperedV2: readFileSync(join(tampering, "tampered.tar.gz")) };
   platform = await startLocalPlatform({ config: environment, stateDirectory: mkdtempSync(join(tmpdir(), "ota-platform-")), jobsMinuteMs: JOBS_MINUTE_MS });
   controller = await controllerFor(platform, names.topicRoot);
 });
@@ -146,6 +146,36 @@ describe("over-the-air agent updates (real agents, local IoT Jobs)", () => {
     expect(await device.supervisor.runs[2]!.waitFor("ready")).toMatchObject({ version: "1.0.0", thingName: device.thingName });
     expect(device.folder.currentVersion()).toBe("1.0.0");
     expect(versionsOnDisk(device.folder)).toEqual(["1.0.0"]);
+    // v1's own rollback: the launcher found `current` already back on 1.0.0 and said nothing.
+    expect(device.supervisor.runs.flatMap((run) => run.stderr)).toEqual([]);
+  });
+
+  it("a v2 that throws as it loads (its updater never runs) is rolled back by the launcher after the deadline; v1 reports the job FAILED", async () => {
+    const device = await deviceOnV1("SN-OTA-4");
+    const jobId = releaseJob("broken", releases.broken, [device.thingName]);
+    await until(() => executionOf(jobId, device.thingName)?.status === "FAILED", 90_000, "the execution to fail");
+
+    expect(executionOf(jobId, device.thingName)?.statusDetails).toEqual({ reason: `version 2.0.2 did not start and connect within ${CONNECT_DEADLINE_SECONDS} s; the launcher rolled back to 1.0.0` });
+    // v1 (exit 75 after the switch) → 2.0.2, which dies as it loads, restarted until the deadline →
+    // the launcher switches back and v1 starts; the rollback is the launcher's alone.
+    const runs = device.supervisor.runs;
+    const brokenRuns = runs.slice(1, -1);
+    expect(runs[0]!.child.exitCode).toBe(75);
+    expect(brokenRuns.length).toBeGreaterThanOrEqual(2);
+    for (const run of brokenRuns) {
+      expect([run.child.exitCode, run.lines, run.stderr.join("")]).toEqual([1, [], expect.stringContaining("this release is broken on purpose: it throws as it loads")]);
+    }
+    const rollbackLines = runs.flatMap((run) => run.stderr.join("").split("\n")).filter((line) => line.startsWith("smart-home-agent launcher:"));
+    expect(rollbackLines).toEqual([expect.stringMatching(/^smart-home-agent launcher: version 2\.0\.2 did not start and connect within its deadline \([0-9]+ s ago\): switched .*\/current back to 1\.0\.0$/)]);
+    expect(runs.at(-1)!.stderr.join("")).toContain(rollbackLines[0]);
+    expect(await runs.at(-1)!.waitFor("ready")).toMatchObject({ version: "1.0.0", thingName: device.thingName });
+    // Not before the deadline: the first start of 2.0.2 came right after the switch, the rollback at least the deadline later.
+    const switchedAt = Date.parse(runs[0]!.lines.find((line) => line.message === "switched to the new version; restarting")!.time);
+    const v1AgainAt = Date.parse(runs.at(-1)!.lines[0]!.time);
+    expect(v1AgainAt - switchedAt).toBeGreaterThanOrEqual(CONNECT_DEADLINE_SECONDS * 1000);
+    expect(device.folder.currentVersion()).toBe("1.0.0");
+    expect(versionsOnDisk(device.folder)).toEqual(["1.0.0"]);
+    expect(existsSync(device.folder.trialMarker)).toBe(false);
   });
 
   it("a rollout to 20 devices stops at the abort threshold: the job is CANCELED and the rest of the fleet never gets it", async () => {

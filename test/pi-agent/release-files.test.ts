@@ -7,6 +7,7 @@ import { AGENT_NODE_FLAGS } from "../../pi-agent/runtime";
 import { deviceSerial } from "../../pi-agent/serial";
 
 const template = readFileSync(join(__dirname, "..", "..", "pi-agent", "release", "smart-home-agent.service"), "utf8");
+const install = readFileSync(join(__dirname, "..", "..", "pi-agent", "release", "install.sh"), "utf8");
 
 const minimalConfig = { endpoint: "example-ats.iot.eu-west-1.amazonaws.com", caPath: "/ca.pem", claim: { certificatePath: "/c.pem", privateKeyPath: "/c.key" }, project: "smarthome", environment: "dev" };
 
@@ -24,17 +25,20 @@ describe("pi agent: systemd unit", () => {
     expect(value("RestartPreventExitStatus")).toEqual(["78"]);
   });
 
-  it("starts the program through the current link, restarts it whatever its exit, and lets it write only its release folder and claim", () => {
-    // An update switches `current` and exits 75; Restart=always starts the new version.
+  it("starts the program through the launcher (outside the release folder), restarts it whatever its exit, and lets it write only its release folder and claim", () => {
+    // An update switches `current` and exits 75; Restart=always starts the launcher, which starts
+    // the new version, or the previous one once the new one missed its connect deadline.
     expect(value("Restart")).toEqual(["always"]);
-    expect(value("ExecStart")[0]).toMatch(/^\/opt\/smart-home-agent\/current\/bin\/node .* \/opt\/smart-home-agent\/current\/lib\/agent\.js /);
+    expect(value("ExecStart")[0]).toMatch(/^\/usr\/local\/lib\/smart-home-agent\/launch\.sh .* -- --config /);
+    expect(install).toContain('launcher_dir=/usr/local/lib/smart-home-agent\n');
+    expect(install).toContain('install -m 0755 "$here/launch.sh" "$launcher_dir/launch.sh.new"\n');
     expect(value("ReadWritePaths")).toEqual(["/etc/smart-home-agent/claim /opt/smart-home-agent"]);
     expect(parseAgentConfig(minimalConfig).release.directory).toBe("/opt/smart-home-agent");
   });
 
   it("has no MemoryDenyWriteExecute (V8's JIT needs it off) and runs node with the runtime's flags", () => {
     expect(value("MemoryDenyWriteExecute")).toEqual([]);
-    expect(value("ExecStart")).toEqual([`/opt/smart-home-agent/current/bin/node ${AGENT_NODE_FLAGS.join(" ")} /opt/smart-home-agent/current/lib/agent.js --config /etc/smart-home-agent/config.json`]);
+    expect(value("ExecStart")).toEqual([`/usr/local/lib/smart-home-agent/launch.sh ${AGENT_NODE_FLAGS.join(" ")} -- --config /etc/smart-home-agent/config.json`]);
     expect(value("Environment")).toEqual(["MALLOC_ARENA_MAX=2"]);
     expect(unit).not.toMatch(/^@/m);
   });

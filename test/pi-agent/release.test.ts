@@ -46,7 +46,7 @@ afterAll(async () => {
 describe("pi agent release (linux-arm64)", () => {
   it("has the documented layout, an aarch64 node and aws-crt binary, and its sha256", () => {
     expect(release.files.map((file) => file.path.split("/").slice(1).join("/"))).toEqual(
-      expect.arrayContaining(["bin/node", "lib/agent.js", "lib/aws-crt-nodejs.node", "systemd/smart-home-agent.service", "install.sh", "config.example.json", "docs/pi.md", "VERSION"]),
+      expect.arrayContaining(["bin/node", "lib/agent.js", "lib/aws-crt-nodejs.node", "systemd/smart-home-agent.service", "install.sh", "launch.sh", "config.example.json", "docs/pi.md", "VERSION"]),
     );
     expect(release.sha256).toMatch(/^[0-9a-f]{64}$/);
     for (const binary of ["bin/node", "lib/aws-crt-nodejs.node"]) {

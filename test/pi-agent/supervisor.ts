@@ -1,13 +1,17 @@
 import { join } from "node:path";
 import type { AgentConfig } from "../../pi-agent/config";
-import { startAgentProcess, type AgentProcess } from "../../pi-agent/sim/agent-process";
+import { startAgentThroughLauncher, type AgentProcess } from "../../pi-agent/sim/agent-process";
+
+/** The unit's ExecStart, the real script (install.sh copies it to /usr/local/lib/smart-home-agent on a Pi). */
+export const LAUNCHER = join(__dirname, "..", "..", "pi-agent", "release", "launch.sh");
 
 /**
- * What systemd does for the agent's unit, for tests: starts `<release.directory>/current/bin/node
- * <runtime flags> <release.directory>/current/lib/agent.js --config …` (ExecStart goes through the
- * `current` link, so each start runs whatever version the link points at then), and restarts it
- * whenever it exits, except with 78 (RestartPreventExitStatus=78). `restartDelayMs` stands in for
- * RestartSec=5 so tests do not wait seconds per restart.
+ * What systemd does for the agent's unit, for tests: runs the real launcher as ExecStart does
+ * (`launch.sh <runtime flags> -- --config …`, with SMART_HOME_AGENT_DIRECTORY pointing it at the
+ * test's `release.directory`), which rolls back a version whose trial ran out and execs
+ * `current/bin/node … current/lib/agent.js`, so each start runs whatever version the link points at
+ * then; and restarts it whenever it exits, except with 78 (RestartPreventExitStatus=78).
+ * `restartDelayMs` stands in for RestartSec=5 so tests do not wait seconds per restart.
  */
 export class Supervisor {
   readonly runs: AgentProcess[] = [];
@@ -59,8 +63,7 @@ export class Supervisor {
   }
 
   private start(): void {
-    const current = join(this.config.release.directory, "current");
-    const run = startAgentProcess([join(current, "bin", "node")], join(current, "lib", "agent.js"), this.config);
+    const run = startAgentThroughLauncher(LAUNCHER, this.config);
     this.runs.push(run);
     void run.exited().then((code) => {
       if (this.stopping || code === 78) return this.resolveSettled();

@@ -97,6 +97,14 @@ function updaterFor(config: AgentConfig, runningVersion: string, executions: Job
   return { updater, jobs, restarts, lines };
 }
 
+/** The trial marker the launcher reads (pi-agent/release/launch.sh), as fields; undefined when there is none. */
+function trialMarker(config: AgentConfig): { version: string; previous: string; deadline: number } | undefined {
+  const path = new ReleaseDirectory(config.release.directory).trialMarker;
+  if (!existsSync(path)) return undefined;
+  const fields = Object.fromEntries(readFileSync(path, "utf8").trimEnd().split("\n").map((line) => line.split("=", 2)));
+  return { version: fields.version, previous: fields.previous, deadline: Number(fields.deadline) };
+}
+
 const execution = (jobId: string, jobDocument: unknown): JobExecution => ({ jobId, status: "IN_PROGRESS", jobDocument, versionNumber: 1 });
 
 /** Everything under the release folder: what an update left on disk. */
@@ -177,8 +185,13 @@ describe("updater", () => {
       ["IN_PROGRESS", "restarting"],
     ]);
     expect(v1.restarts).toEqual(["switched to version 2.0.0"]);
-    expect(new ReleaseDirectory(config.release.directory).currentVersion()).toBe("2.0.0");
+    const folder = new ReleaseDirectory(config.release.directory);
+    expect(folder.currentVersion()).toBe("2.0.0");
     expect(onDisk(config)).toEqual(["1.0.0", "2.0.0"]); // no download or unpack leftovers
+    // The trial marker for the launcher: the deadline is 120 s (the default) after the switch, in whole seconds.
+    expect(trialMarker(config)).toEqual({ version: "2.0.0", previous: "1.0.0", deadline: expect.any(Number) });
+    expect(trialMarker(config)!.deadline - Date.now() / 1000).toBeGreaterThan(110);
+    expect(trialMarker(config)!.deadline - Date.now() / 1000).toBeLessThanOrEqual(121);
 
     // systemd starts v2; IoT hands it the same IN_PROGRESS execution again after its report.
     const v2 = updaterFor(config, "2.0.0", [execution("job-v2", document)]);
@@ -191,6 +204,7 @@ describe("updater", () => {
     ]);
     expect(v2.restarts).toEqual([]);
     expect(v2.lines.some((line) => line.message === "job already handled: reporting its outcome again")).toBe(true);
+    expect(trialMarker(config)).toBeUndefined();
   });
 
   it("REJECTS a bad signature, a tampered tarball, an unknown operation, a bad document, and any job without a public key; v1 untouched, nothing left", async () => {
@@ -246,6 +260,8 @@ describe("updater", () => {
     while (v2.restarts.length === 0 && Date.now() - started < 5000) await new Promise((resume) => setTimeout(resume, 20));
     expect(v2.restarts).toEqual(["version 2.0.0 did not connect within 1 s; rolled back to 1.0.0"]);
     expect(new ReleaseDirectory(config.release.directory).currentVersion()).toBe("1.0.0");
+    // The marker stays until v1 settles the job; the launcher ignores it, `current` no longer names 2.0.0.
+    expect(trialMarker(config)).toMatchObject({ version: "2.0.0", previous: "1.0.0" });
 
     const v1 = updaterFor(config, "1.0.0", [execution("job-rollback", document)]);
     await v1.updater.onConnected();
@@ -254,6 +270,32 @@ describe("updater", () => {
       { jobId: "job-rollback", status: "FAILED", statusDetails: { reason: "version 2.0.0 did not connect within 1 s; rolled back to 1.0.0" } },
     ]);
     expect(onDisk(config)).toEqual(["1.0.0"]);
+    expect(trialMarker(config)).toBeUndefined();
+  });
+
+  it("v1 running again without a recorded rollback reports FAILED: past the deadline as the launcher's rollback, before it as a restart", async () => {
+    for (const [connectDeadlineSeconds, reason] of [
+      [1, "version 2.0.0 did not start and connect within 1 s; the launcher rolled back to 1.0.0"],
+      [120, "the agent restarted on 1.0.0 before 2.0.0 took over"],
+    ] as const) {
+      const config = scratchConfig({ connectDeadlineSeconds });
+      const releases = await installed(config, "1.0.0");
+      const tarball = placeholderReleaseTarball("2.0.0");
+      const document = signedJobDocument(keys.privateKey, "2.0.0", serve(`/v2-never-ran-${connectDeadlineSeconds}.tar.gz`, tarball), sha256Of(tarball));
+      await updaterFor(config, "1.0.0", [execution("job-never-ran", document)]).updater.onConnected();
+      const { deadline } = trialMarker(config)!;
+      // What the launcher does once the deadline has passed (launcher.test.ts runs the script itself).
+      releases.switchTo("1.0.0");
+      if (connectDeadlineSeconds === 1) while (Date.now() < deadline * 1000) await new Promise((resume) => setTimeout(resume, 50));
+
+      const v1 = updaterFor(config, "1.0.0", []);
+      v1.updater.armConnectDeadline(); // not on trial: arms nothing
+      await v1.updater.onConnected();
+      expect(v1.jobs.terminal()).toEqual([{ jobId: "job-never-ran", status: "FAILED", statusDetails: { reason } }]);
+      expect(v1.restarts).toEqual([]);
+      expect(onDisk(config)).toEqual(["1.0.0"]);
+      expect(trialMarker(config)).toBeUndefined();
+    }
   });
 
   it("an agent not started from the release folder rejects updates rather than switching something else", async () => {
