@@ -61,12 +61,19 @@ roll_back_if_due() {
     say "ignoring $marker: it needs version=, previous= and deadline=<epoch seconds> (version='$version' previous='$previous' deadline='$deadline')"
     return
   fi
-  now=$(date +%s)
-  if ! is_epoch_seconds "$now" || [ "$now" -lt "$deadline" ]; then return; fi
   # Only the release on trial is rolled back: after a rollback (by the agent or by this script)
   # `current` already names another release, and the marker waits for the agent to settle the job.
   current=$(readlink "$directory/current") || return
   if [ "${current##*/}" != "$version" ]; then return; fi
+  now=$(date +%s)
+  if ! is_epoch_seconds "$now"; then return; fi
+  if [ "$now" -lt "$deadline" ]; then
+    # Tells the agent it is on trial (pi-agent/main.ts): a release on trial that rejects the config
+    # then exits with a code the unit restarts, not 78, so this script can still roll it back.
+    SMART_HOME_AGENT_ON_TRIAL=$version
+    export SMART_HOME_AGENT_ON_TRIAL
+    return
+  fi
   if [ ! -f "$directory/releases/$previous/VERSION" ]; then
     say "version $version missed its connect deadline, but the previous release $previous is not in $directory/releases: starting $version"
     return

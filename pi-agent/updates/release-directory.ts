@@ -15,6 +15,9 @@ export interface Trial {
   readonly deadlineEpochSeconds: number;
 }
 
+/** The launcher exports the version on trial, before its deadline, in this variable (pi-agent/main.ts reads it). */
+export const ON_TRIAL_VARIABLE = "SMART_HOME_AGENT_ON_TRIAL";
+
 /**
  * The trial marker's text, read by pi-agent/release/launch.sh (POSIX sh, no JSON parser): one
  * `key=value` per line. The launcher rolls `current` back to `previous` when it starts after

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlin
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAgentConfig } from "../../pi-agent/config";
-import { ReleaseDirectory, trialMarkerText } from "../../pi-agent/updates/release-directory";
+import { ON_TRIAL_VARIABLE, ReleaseDirectory, trialMarkerText } from "../../pi-agent/updates/release-directory";
 
 /**
  * The launcher (pi-agent/release/launch.sh, the unit's ExecStart) alone: the real script under sh
@@ -49,6 +49,17 @@ describe("agent launcher (launch.sh, the unit's ExecStart)", () => {
     writeFileSync(folder.trialMarker, trialMarkerText("2.0.0", { previousVersion: "1.0.0", deadlineEpochSeconds: epochSeconds() + 600 }));
     expect(launch(folder)).toEqual({ status: 0, started: startedLine(folder, "2.0.0"), stderr: [] });
     expect(readlinkSync(folder.current)).toBe(join("releases", "2.0.0"));
+  });
+
+  it("before the deadline, tells the version on trial so (a bad config then exits restartably, to be rolled back); never after a rollback", () => {
+    const folder = device(["1.0.0", "2.0.0"], "2.0.0");
+    const printEnvironment = `#!/bin/sh\necho "on trial: \${${ON_TRIAL_VARIABLE}:-no}"\n`;
+    for (const version of ["1.0.0", "2.0.0"]) writeFileSync(join(folder.releases, version, "bin", "node"), printEnvironment, { mode: 0o755 });
+    writeFileSync(folder.trialMarker, trialMarkerText("2.0.0", { previousVersion: "1.0.0", deadlineEpochSeconds: epochSeconds() + 600 }));
+    expect(launch(folder).started).toBe("on trial: 2.0.0");
+    writeFileSync(folder.trialMarker, trialMarkerText("2.0.0", { previousVersion: "1.0.0", deadlineEpochSeconds: epochSeconds() - 30 }));
+    expect(launch(folder).started).toBe("on trial: no");
+    expect(readlinkSync(folder.current)).toBe(join("releases", "1.0.0"));
   });
 
   it("after the deadline, switches current back to the previous release by rename, says why in one line, and starts it", () => {

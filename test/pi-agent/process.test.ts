@@ -6,6 +6,7 @@ import { startLocalPlatform, type LocalPlatform } from "../../local/platform";
 import { bundleAgent } from "../../pi-agent/build";
 import { testConfig } from "../helpers/synth";
 import { startAgentProcess, type AgentProcess } from "../../pi-agent/sim/agent-process";
+import { ON_TRIAL_VARIABLE } from "../../pi-agent/updates/release-directory";
 import { agentConfigFor, command, controllerFor, registerSerials, until, type Controller } from "./fixtures";
 
 /**
@@ -46,6 +47,16 @@ describe("pi agent as a process", () => {
     const agent = startAgentProcess([process.execPath], agentJs, { ...config, port: 70_000 } as never);
     expect(await agent.exited()).toBe(78);
     expect(agent.stderr.join("").trim().split("\n")).toEqual([expect.stringMatching(/^smart-home-agent: .*config\.json is invalid: port: /)]);
+  });
+
+  it("a bad config on a version on trial exits 1, which the unit restarts, so the launcher can roll it back", async () => {
+    const config = agentConfigFor(platform, environment, { serial: "SN-PROC-BAD-TRIAL" });
+    const agent = startAgentProcess([process.execPath], agentJs, { ...config, port: 70_000 } as never, { [ON_TRIAL_VARIABLE]: "test" });
+    expect(await agent.exited()).toBe(1);
+    expect(agent.stderr.join("").trim().split("\n")).toEqual([expect.stringMatching(/^smart-home-agent: .*config\.json is invalid: port: .*\(version test is on trial: exiting to be rolled back\)$/)]);
+    // Another version's trial is not this one's: 78 as usual.
+    const other = startAgentProcess([process.execPath], agentJs, { ...config, port: 70_000 } as never, { [ON_TRIAL_VARIABLE]: "9.9.9" });
+    expect(await other.exited()).toBe(78);
   });
 
   it("SIGTERM: it disconnects cleanly, with nothing left queued, and exits 0", async () => {
