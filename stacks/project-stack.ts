@@ -106,6 +106,17 @@ export class ProjectStack<S extends StackId = StackId> extends TerraformStack {
     return resources.length;
   }
 
+  /**
+   * cdktf reads this only to add, to a stack with a moved block, a check that runs `terraform
+   * version` and wants >= 1.5 (cdktf/lib/synthesize/synthesizer.js): synth would then need the
+   * terraform binary on PATH and spend a process start per stack on it. The stacks' own
+   * `required_version` (>= 1.11) already makes Terraform refuse an older version at init and plan,
+   * and the moved blocks are rendered by each resource regardless.
+   */
+  override hasResourceMove(): boolean {
+    return false;
+  }
+
   /** The logical id this stack's naming scheme gives a resource at `ids` (construct ids below the stack). */
   private logicalIdAt(ids: readonly string[]): string {
     // allocateLogicalId reads only `scopes[].node.id` of the node it is given.
