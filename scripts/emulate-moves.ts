@@ -71,8 +71,10 @@ async function main(revision: string | undefined): Promise<number> {
       mkdirSync(stateDir);
       for (const id of leftOut) writeFileSync(join(stateDir, `${id}.tfstate`), JSON.stringify(emptyState(id, terraformVersion)));
       for (const id of stackIds.filter((stack) => !leftOut.has(stack))) {
-        const terraform = async (dir: string, args: string[]) => {
+        for (const dir of [before.stacks[id], after.stacks[id]]) {
           writeOverride(dir, "emulate", emulateOverride({ stackDir: dir, stackId: id, motoEndpoint: moto.endpoint, stateDir, providerVersions: providers.versions, leftOut }));
+        }
+        const terraform = async (dir: string, args: string[]) => {
           const result = await runTerraform(args, dir, env);
           if (result.code !== 0) throw new Error(`${id}: terraform ${args[0]} failed:\n${result.stdout}\n${result.stderr}`);
           return result;

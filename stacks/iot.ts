@@ -85,6 +85,7 @@ export class IotStack extends ProjectStack<"iot"> {
 
     this.topicRules = (options.topicRules ?? deviceTopicRules)(names);
     const presenceFunction = offlineDetection.presenceFunction;
+    const presenceFunctionName = names.lambdaFunction(presenceFunction.node.id);
     const rules = new DeviceTopicRules(this, "device-topic-rules", {
       names,
       account,
@@ -94,12 +95,12 @@ export class IotStack extends ProjectStack<"iot"> {
       owned: {
         topics: { [names.alertsTopic]: alerts.topicArn },
         tables: { [names.deviceTable]: devices.tableName },
-        functions: { [names.lambdaFunction(presenceFunction.node.id)]: presenceFunction.functionArn },
+        functions: { [presenceFunctionName]: presenceFunction.functionArn },
       },
       logRetentionDays,
     });
     this.moveIntoWrapper(rules);
-    offlineDetection.allowInvokeByRule(rules.ruleInvoking(names.lambdaFunction(presenceFunction.node.id)));
+    offlineDetection.allowInvokeByRule(rules.ruleInvoking(presenceFunctionName));
     this.moveIntoWrapper(offlineDetection);
 
     this.exportOutputs({

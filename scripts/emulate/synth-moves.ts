@@ -46,7 +46,7 @@ function splitAddress(address: string): { section: "resource" | "data"; type: st
 
 export function compareAfterMoves(before: SynthesizedStack, after: SynthesizedStack): SynthComparison {
   const moves = (after.moved ?? []).map(({ from, to }) => ({ from, to: to.replace(/^\$\{|\}$/g, "") }));
-  const renames = moves.map(({ from, to }) => ({ from, to }));
+  const renames = [...moves];
   for (const [type, byId] of Object.entries(before.data ?? {})) {
     const afterIds = after.data?.[type] ?? {};
     for (const [id, args] of Object.entries(byId)) {

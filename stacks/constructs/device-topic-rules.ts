@@ -5,6 +5,9 @@ import type { ProjectNames } from "../../contracts/names";
 import { IOT_SQL_VERSION, TOPIC_RULE_LOG_GROUPS, type TopicRuleAction, type TopicRuleRole, type TopicRules } from "../../contracts/topic-rules";
 import type { AwsAccount } from "../../modules/aws-account";
 
+/** Construct id of each topic rule log group (part of its Terraform address). */
+const LOG_GROUP_IDS = { ruleErrors: "rule-error-logs", responses: "response-logs" } as const satisfies Record<keyof typeof TOPIC_RULE_LOG_GROUPS, string>;
+
 /** Names → references of resources the calling stack owns, so Terraform orders the rules after them. */
 export interface OwnedRuleTargets {
   readonly topics: Readonly<Record<string, string>>;
@@ -35,9 +38,12 @@ export class DeviceTopicRules extends Construct {
   constructor(scope: Construct, id: string, private readonly props: DeviceTopicRulesProps) {
     super(scope, id);
     const { names, logRetentionDays } = props;
-    const ruleErrors = new CloudwatchLogGroup(this, "rule-error-logs", { name: names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors), retentionInDays: logRetentionDays });
-    const responses = new CloudwatchLogGroup(this, "response-logs", { name: names.logGroup(TOPIC_RULE_LOG_GROUPS.responses), retentionInDays: logRetentionDays });
-    this.logGroups = { [names.logGroup(TOPIC_RULE_LOG_GROUPS.ruleErrors)]: ruleErrors.name, [names.logGroup(TOPIC_RULE_LOG_GROUPS.responses)]: responses.name };
+    this.logGroups = Object.fromEntries(
+      (Object.keys(LOG_GROUP_IDS) as (keyof typeof LOG_GROUP_IDS)[]).map((key) => {
+        const name = names.logGroup(TOPIC_RULE_LOG_GROUPS[key]);
+        return [name, new CloudwatchLogGroup(this, LOG_GROUP_IDS[key], { name, retentionInDays: logRetentionDays }).name];
+      }),
+    );
     const errorAction: IotTopicRuleErrorAction = { cloudwatchLogs: this.cloudwatchLogs(props.topicRules.errorAction) };
     for (const spec of props.topicRules.rules) {
       const sns = spec.actions.flatMap((action) =>
