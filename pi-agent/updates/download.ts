@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createWriteStream, rmSync } from "node:fs";
+import { createWriteStream, rmSync, type WriteStream } from "node:fs";
 import { get } from "node:https";
 import { rootCertificates } from "node:tls";
 
@@ -24,7 +24,8 @@ export function downloadToFile(url: string, file: string, limits: DownloadLimits
   if (parsed.protocol !== "https:") return Promise.reject(new DownloadError(`refusing ${parsed.protocol} download: releases come over https`));
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");
-    const out = createWriteStream(file, { mode: 0o600 });
+    // Opened only once the answer is a 200 within the size limit, so a refused download never creates the file.
+    let out: WriteStream | undefined;
     let bytes = 0;
     let settled = false;
     const fail = (message: string) => {
@@ -32,9 +33,15 @@ export function downloadToFile(url: string, file: string, limits: DownloadLimits
       settled = true;
       clearTimeout(timer);
       request.destroy();
+      const removeAndReject = () => {
+        rmSync(file, { force: true });
+        reject(new DownloadError(message));
+      };
+      // A write stream opens its file asynchronously: removing the file before the stream has
+      // closed could let a pending open create it again afterwards.
+      if (!out || out.closed) return removeAndReject();
+      out.once("close", removeAndReject);
       out.destroy();
-      rmSync(file, { force: true });
-      reject(new DownloadError(message));
     };
     const timer = setTimeout(() => fail(`download did not finish within ${limits.timeoutMs} ms`), limits.timeoutMs);
     const request = get(parsed, { ca: limits.extraCaPem ? [...rootCertificates, limits.extraCaPem] : undefined }, (response) => {
@@ -47,14 +54,17 @@ export function downloadToFile(url: string, file: string, limits: DownloadLimits
         response.resume();
         return fail(`release is ${declared} bytes, more than release.maxDownloadBytes (${limits.maxBytes})`);
       }
+      const stream = createWriteStream(file, { mode: 0o600 });
+      out = stream;
+      stream.on("error", (error) => fail(`cannot write ${file}: ${error.message}`));
       response.on("data", (chunk: Buffer) => {
         bytes += chunk.length;
         if (bytes > limits.maxBytes) return fail(`release is more than release.maxDownloadBytes (${limits.maxBytes}) bytes`);
         hash.update(chunk);
       });
       response.on("error", (error) => fail(`download failed: ${error.message}`));
-      response.pipe(out);
-      out.on("finish", () => {
+      response.pipe(stream);
+      stream.on("finish", () => {
         if (settled) return;
         if (!response.complete) return fail("the connection closed before the whole release arrived");
         settled = true;
@@ -63,6 +73,5 @@ export function downloadToFile(url: string, file: string, limits: DownloadLimits
       });
     });
     request.on("error", (error) => fail(`download failed: ${error.message}`));
-    out.on("error", (error) => fail(`cannot write ${file}: ${error.message}`));
   });
 }

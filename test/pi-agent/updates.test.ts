@@ -1,3 +1,4 @@
+import { pbkdf2 } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -148,6 +149,23 @@ describe("download", () => {
       expect(existsSync(target)).toBe(false);
     }
     expect(failures).toHaveLength(5);
+  });
+
+  it("leaves no file when refused while the thread pool is busy (the file's open would still be pending)", async () => {
+    // Found in CI: the file used to be opened before the answer arrived, and with libuv's four
+    // threads busy the open could complete after the failure had already removed the file.
+    // 127.0.0.1, not localhost: a name lookup would wait in the same thread pool as the open.
+    const forbidden = `https://127.0.0.1:${new URL(baseUrl).port}/forbidden`;
+    const directory = mkdtempSync(join(tmpdir(), "download-busy-"));
+    const limits = { maxBytes: 1_000_000, timeoutMs: 5000, extraCaPem: readFileSync(caPath, "utf8") };
+    const targets = Array.from({ length: 5 }, (_, attempt) => join(directory, `refused-${attempt}.tar.gz`));
+    for (const target of targets) {
+      const busy = Array.from({ length: 4 }, () => new Promise((resolve) => pbkdf2("busy", "pool", 200_000, 32, "sha256", resolve)));
+      await expect(downloadToFile(forbidden, target, limits)).rejects.toThrow(/HTTP 403/);
+      await Promise.all(busy);
+    }
+    expect(targets.filter((target) => existsSync(target))).toEqual([]);
+    expect(targets).toHaveLength(5);
   });
 });
 
