@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isReleasePublicKeyBase64, RELEASE_PUBLIC_KEY_FORMAT } from "../contracts/agent-release";
 import { BATCH_PATTERN } from "../contracts/serial-registry";
 import { parseIpv4Cidr } from "./cidr";
 
@@ -179,6 +180,14 @@ export const environmentSchema = z
           .min(1, "list at least one manufacturing batch")
           .refine((batches) => new Set(batches.map((batch) => batch.name)).size === batches.length, "batch names must be unique")
           .default([{ name: "batch-1", active: true }]),
+        /**
+         * The Ed25519 public key that verifies over-the-air agent releases, as `npm run release:agent`
+         * prints it (44 characters of base64; the private key stays in CI's secrets). `pi:image`
+         * writes it into every image, and `release:agent` refuses a signing key it does not match,
+         * so a release no device would accept is never uploaded.
+         * @default - none: an image gets a key only from `--release-public-key`, and agents without one reject every update
+         */
+        releasePublicKey: z.string().refine(isReleasePublicKeyBase64, RELEASE_PUBLIC_KEY_FORMAT).optional(),
       })
       .prefault({}),
     serialApi: z

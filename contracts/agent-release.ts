@@ -58,6 +58,20 @@ export function releasePublicKeyFromBase64(base64: string): KeyObject {
   return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
 }
 
+/** Why a value is not a release public key: the one wording the agent config, the environment config and the scripts share. */
+export const RELEASE_PUBLIC_KEY_FORMAT = "must be the release public key as 44 characters of base64 (a raw 32-byte Ed25519 key: npm run release:agent prints it)";
+
+/** True when `value` is a release public key in the form `releasePublicKeyToBase64` writes. */
+export function isReleasePublicKeyBase64(value: string): boolean {
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(value)) return false;
+  try {
+    releasePublicKeyFromBase64(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when `signature` is the release key's signature of this version and sha256. */
 export function verifyReleaseSignature(publicKey: KeyObject, version: string, sha256: string, signature: string): boolean {
   return verify(null, releaseSigningMessage(version, sha256), publicKey, Buffer.from(signature, "base64"));

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { readFileSync } from "node:fs";
-import { releasePublicKeyFromBase64 } from "../contracts/agent-release";
+import { isReleasePublicKeyBase64, RELEASE_PUBLIC_KEY_FORMAT } from "../contracts/agent-release";
 
 /**
  * The agent's one config file (JSON, default /etc/smart-home-agent/config.json). Everything a Pi of
@@ -8,16 +8,7 @@ import { releasePublicKeyFromBase64 } from "../contracts/agent-release";
  * created at run time and kept in the state directory.
  */
 const path = z.string().check(z.minLength(1));
-const releasePublicKey = z.string().check(
-  z.refine((value) => {
-    try {
-      releasePublicKeyFromBase64(value);
-      return /^[A-Za-z0-9+/]{43}=$/.test(value);
-    } catch {
-      return false;
-    }
-  }, "must be the release public key as 44 characters of base64 (a raw 32-byte Ed25519 key: npm run release:agent prints it)"),
-);
+const releasePublicKey = z.string().check(z.refine(isReleasePublicKeyBase64, RELEASE_PUBLIC_KEY_FORMAT));
 const outputName = z.string().check(z.regex(/^[a-z][a-z0-9_-]*$/, "must be a lowercase output name, e.g. relay-1"));
 
 export const agentConfigSchema = z.strictObject({

@@ -33,7 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const region = config.region;
   const clients = { s3: new S3Client({ region }), iot: new IoTClient({ region }), sts: new STSClient({ region }), secrets: new SecretsManagerClient({ region }) };
   try {
-    await releaseAgent(options, { names: projectNames(config.project, config.name), region, distDirectory: join(__dirname, "..", "dist"), variables: process.env }, clients, (line) => console.log(line));
+    await releaseAgent(options, { names: projectNames(config.project, config.name), region, distDirectory: join(__dirname, "..", "dist"), variables: process.env, fleetReleasePublicKey: config.fleet.releasePublicKey }, clients, (line) => console.log(line));
     return 0;
   } catch (error) {
     if (error instanceof ReleaseError) console.error(`release:agent: ${error.message}; nothing was uploaded or created`);

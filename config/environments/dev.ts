@@ -2,7 +2,8 @@ import type { EnvironmentInput } from "../schema";
 
 /**
  * The default environment. It synthesizes on a fresh clone with no AWS account; before the first
- * deploy set `stateBucket` (globally unique), `github.repository`, `alerts.emails`, and `accountId`.
+ * deploy set `stateBucket` (globally unique), `github.repository`, `alerts.emails`, and `accountId`;
+ * before the first Pi image, `fleet.releasePublicKey` (docs/agent-releases.md "The signing key").
  */
 export const dev: EnvironmentInput = {
   name: "dev",

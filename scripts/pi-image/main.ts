@@ -2,7 +2,7 @@
  * npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --out <file.img>
  *                     [--agent-release <tarball>, default: what npm run build:agent wrote] [--claim-from secret|<folder>] [--endpoint <host[:port]>]
  *                     [--wifi-ssid <ssid> (--wifi-passphrase-file <file> | PI_IMAGE_WIFI_PASSPHRASE)]
- *                     [--release-public-key <base64>] (the agents' key for over-the-air updates, docs/pi.md)
+ *                     [--release-public-key <base64>] (when the environment has no fleet.releasePublicKey, docs/pi.md)
  *
  * A flashable Raspberry Pi OS image for one claim batch of SMART_HOME_ENV (default dev); see
  * docs/field-install.md. Without root and without mounting: the boot partition is written with mtools.
@@ -16,13 +16,14 @@ import { ConfigError, parseAgentConfig } from "../../pi-agent/config";
 import { agentConfig, buildImage, ImageError } from "./build-image";
 import { CloudInitError } from "./cloud-init";
 import { PartitionError } from "./partition-table";
+import { imageReleaseKey, ReleaseKeyError } from "./release-key";
 import { readWifiNetwork, WifiError, WIFI_PASSPHRASE_VARIABLE } from "./wifi";
 
 const USAGE = `usage: npm run pi:image -- --image <raspios-arm64-lite.img> --batch <id> --out <file.img>
          [--agent-release <tarball>] (default: dist/, written by npm run build:agent)
          [--claim-from secret|<local platform folder>] [--endpoint <host[:port]> (with a folder)]
          [--wifi-ssid <ssid> with --wifi-passphrase-file <file> or ${WIFI_PASSPHRASE_VARIABLE}]
-         [--release-public-key <base64>] (printed by npm run release:agent; without it the Pis reject every update)`;
+         [--release-public-key <base64>] (default: the environment's fleet.releasePublicKey; with neither the Pis reject every update)`;
 
 class UsageError extends Error {}
 
@@ -59,8 +60,9 @@ export async function main(args: readonly string[], environment: NodeJS.ProcessE
   }
   const wifi = readWifiNetwork({ ssid: values["wifi-ssid"], passphraseFile: values["wifi-passphrase-file"], environment });
   const config = loadEnvironment(environment.SMART_HOME_ENV || undefined);
+  const releaseKey = imageReleaseKey(values["release-public-key"], config.fleet.releasePublicKey, config.name);
+  const releasePublicKey = releaseKey.publicKey;
   const claim = await loadClaimBundle({ from: values["claim-from"]!, batch: values.batch!, config, endpoint: values.endpoint });
-  const releasePublicKey = values["release-public-key"];
   // The agent's own schema checks what the image will carry, so a bad key stops here, not on the Pi.
   try {
     parseAgentConfig(agentConfig({ claim, project: config.project, environment: config.name, releasePublicKey }), "the agent config");
@@ -81,7 +83,9 @@ export async function main(args: readonly string[], environment: NodeJS.ProcessE
   const partition = result.bootPartition;
   return [
     `wrote ${result.out}: batch ${claim.batch}, endpoint ${claim.endpoint}:${claim.port}${wifi ? `, Wi-Fi ${wifi.ssid}` : ""}`,
-    releasePublicKey ? `over-the-air updates: signed with release key ${releasePublicKey}` : "over-the-air updates: off (no --release-public-key: the agents reject every update job)",
+    releasePublicKey
+      ? `over-the-air updates: signed with release key ${releasePublicKey} (from ${releaseKey.source === "config" ? `environment ${config.name}'s fleet.releasePublicKey` : "--release-public-key"})`
+      : `over-the-air updates: off (environment ${config.name} has no fleet.releasePublicKey and no --release-public-key was passed: the agents reject every update job)`,
     `boot partition ${partition.number} (${partition.scheme.toUpperCase()}, offset ${partition.offsetBytes} bytes): ${result.written.join(", ")}`,
   ].join("\n");
 }
@@ -90,7 +94,7 @@ if (require.main === module) {
   main(process.argv.slice(2), process.env).then(
     (summary) => console.log(summary),
     (error: Error) => {
-      const known = error instanceof UsageError || error instanceof ClaimError || error instanceof ImageError || error instanceof PartitionError || error instanceof CloudInitError || error instanceof WifiError;
+      const known = error instanceof UsageError || error instanceof ClaimError || error instanceof ImageError || error instanceof PartitionError || error instanceof CloudInitError || error instanceof WifiError || error instanceof ReleaseKeyError;
       console.error(`pi:image: ${error.message}${error instanceof UsageError ? `\n${USAGE}` : ""}`);
       if (!known && error.stack) console.error(error.stack);
       process.exitCode = error instanceof UsageError ? 2 : 1;

@@ -60,6 +60,12 @@ export interface ReleaseEnvironment {
   readonly distDirectory: string;
   /** process.env, for the signing key. */
   readonly variables: Readonly<Record<string, string | undefined>>;
+  /**
+   * The environment's `fleet.releasePublicKey`: the key its images carry. A signing key that does
+   * not match it is refused before anything is uploaded.
+   * @default - none: the release goes ahead, and the log says which key to put into the config
+   */
+  readonly fleetReleasePublicKey?: string;
 }
 
 export interface ReleaseResult {
@@ -194,6 +200,17 @@ export function jobRequest(options: ReleaseOptions, parts: { jobId: string; targ
   };
 }
 
+/** The signing key must be the one the fleet's images trust, or every device would REJECT the release. */
+function checkFleetKey(signingPublicKey: string, fleetKey: string | undefined, log: (line: string) => void): void {
+  if (fleetKey === undefined) {
+    log(`note: this environment has no fleet.releasePublicKey; set it to ${signingPublicKey} (config/environments/) so pi:image writes it into every image`);
+    return;
+  }
+  if (fleetKey !== signingPublicKey) {
+    throw new ReleaseError(`the signing key's public key ${signingPublicKey} is not the environment's fleet.releasePublicKey ${fleetKey}: every device would reject this release`);
+  }
+}
+
 export async function releaseAgent(options: ReleaseOptions, environment: ReleaseEnvironment, clients: ReleaseClients, log: (line: string) => void = () => {}): Promise<ReleaseResult> {
   const { names, region } = environment;
   // --- Checks: nothing is written until all of them pass ---------------------------------------
@@ -205,8 +222,10 @@ export async function releaseAgent(options: ReleaseOptions, environment: Release
   const signature = signRelease(signingKey, options.version, sha256);
   const publicKey = createPublicKey(signingKey);
   if (!verifyReleaseSignature(publicKey, options.version, sha256, signature)) throw new ReleaseError("the signature does not verify against the signing key's own public key");
+  const publicKeyBase64 = releasePublicKeyToBase64(publicKey);
+  checkFleetKey(publicKeyBase64, environment.fleetReleasePublicKey, log);
   log(`release ${options.version}: ${basename(tarball)}, ${bytes.length} bytes, sha256 ${sha256}`);
-  log(`signed; verify with release.publicKey ${releasePublicKeyToBase64(publicKey)}`);
+  log(`signed; verify with release.publicKey ${publicKeyBase64}`);
 
   const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
   const account = identity.Account as string;
@@ -232,7 +251,7 @@ export async function releaseAgent(options: ReleaseOptions, environment: Release
     document: { operation: AGENT_UPDATE_OPERATION, version: options.version, url: presignPlaceholder(region, bucket, key), sha256, signature },
     presignRoleArn,
   });
-  const result = { version: options.version, sha256, signature, publicKey: releasePublicKeyToBase64(publicKey), bucket, key, jobId, job };
+  const result = { version: options.version, sha256, signature, publicKey: publicKeyBase64, bucket, key, jobId, job };
   if (options.dryRun) {
     log(`dry run: would upload s3://${bucket}/${key} and create job ${jobId}:`);
     log(JSON.stringify(job, null, 2));

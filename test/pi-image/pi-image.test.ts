@@ -195,16 +195,17 @@ describe("npm run pi:image with the iot-fleet stack's secret", () => {
   });
 });
 
+/** Runs pi:image against an existing output and asserts the output and its folder are as before. */
+async function expectRefusal(argv: string[], message: RegExp, environment: NodeJS.ProcessEnv = {}) {
+  const folder = mkdtempSync(join(work, "refusal-"));
+  const out = join(folder, "out.img");
+  writeFileSync(out, "previous image");
+  await expect(main(argv.map((arg) => (arg === "OUT" ? out : arg)), environment)).rejects.toThrow(message);
+  expect(readFileSync(out, "utf8")).toBe("previous image");
+  expect(readdirSync(folder)).toEqual(["out.img"]);
+}
+
 describe("refusals change nothing", () => {
-  /** Runs pi:image against an existing output and asserts the output and its folder are as before. */
-  async function expectRefusal(argv: string[], message: RegExp, environment: NodeJS.ProcessEnv = {}) {
-    const folder = mkdtempSync(join(work, "refusal-"));
-    const out = join(folder, "out.img");
-    writeFileSync(out, "previous image");
-    await expect(main(argv.map((arg) => (arg === "OUT" ? out : arg)), environment)).rejects.toThrow(message);
-    expect(readFileSync(out, "utf8")).toBe("previous image");
-    expect(readdirSync(folder)).toEqual(["out.img"]);
-  }
 
   it("an image without a FAT boot partition", async () => {
     const image = join(work, "refused-no-fat.img");
@@ -269,6 +270,34 @@ describe("over-the-air updates", () => {
     const { config } = readBootFiles(out);
     expect(config).toMatchObject({ release: { publicKey } });
     expect(parseAgentConfig(config).release.publicKey).toBe(publicKey);
+  });
+
+  describe("with the key in the environment's config (fleet.releasePublicKey)", () => {
+    const configured = releasePublicKeyToBase64(generateKeyPairSync("ed25519").publicKey);
+    const stockDev = environments.dev!;
+    // The registry loadEnvironment reads, for this test file only (jest loads modules per file).
+    let replaced: jest.ReplaceProperty<unknown>;
+    beforeAll(() => void (replaced = jest.replaceProperty(environments, "dev", { ...stockDev, fleet: { ...stockDev.fleet, releasePublicKey: configured } })));
+    afterAll(() => replaced.restore());
+
+    it("writes the configured key without a flag, and says where it came from", async () => {
+      const out = join(work, "configured-key.img");
+      const summary = await main(localArgs(out), {});
+      expect(summary).toContain(`over-the-air updates: signed with release key ${configured} (from environment dev's fleet.releasePublicKey)`);
+      expect(readBootFiles(out).config).toMatchObject({ release: { publicKey: configured } });
+      await main(localArgs(join(work, "configured-key-again.img"), ["--release-public-key", configured]), {});
+    });
+
+    it("refuses a flag that disagrees with it, changing nothing", async () => {
+      const other = releasePublicKeyToBase64(generateKeyPairSync("ed25519").publicKey);
+      await expectRefusal(localArgs("OUT", ["--release-public-key", other]), /is not environment dev's fleet\.releasePublicKey .*: its devices would reject every release signed for dev/);
+    });
+  });
+
+  it("the environment config refuses a fleet.releasePublicKey that is not an Ed25519 key in base64, naming the field", () => {
+    expect(() => parseEnvironment({ ...environments.dev, fleet: { releasePublicKey: Buffer.alloc(31).toString("base64") } }, "environment dev")).toThrow(
+      /fleet\.releasePublicKey: must be the release public key as 44 characters of base64/,
+    );
   });
 });
 

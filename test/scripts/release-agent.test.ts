@@ -18,7 +18,7 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentJobDocumentSchema, agentReleaseFileName, agentReleaseObjectKey, releasePublicKeyFromBase64, verifyReleaseSignature } from "../../contracts/agent-release";
+import { agentJobDocumentSchema, agentReleaseFileName, agentReleaseObjectKey, releasePublicKeyFromBase64, releasePublicKeyToBase64, verifyReleaseSignature } from "../../contracts/agent-release";
 import { projectNames } from "../../contracts/names";
 import { ensureMotoVenv, startMoto, type MotoServer } from "../../scripts/emulate/moto";
 import { parseReleaseOptions, UsageError } from "../../scripts/release-agent/options";
@@ -178,6 +178,19 @@ describe("npm run release:agent (moto)", () => {
     expect(await objectVersions(agentReleaseObjectKey("1.9.0"))).toBe(0);
   }, 60_000);
 
+  it("checks the signing key against the environment's fleet.releasePublicKey, and says which key to set when there is none", async () => {
+    const lines: string[] = [];
+    const argv = ["--version", "1.9.1", "--target", "all", "--tarball", tarball("1.9.1"), "--dry-run"];
+    const fleetKey = releasePublicKeyToBase64(ed25519.publicKey);
+    const matching = await releaseAgent(parseReleaseOptions(argv), { ...environment(), fleetReleasePublicKey: fleetKey }, clients, (line) => lines.push(line));
+    expect(matching.publicKey).toBe(fleetKey);
+    expect(lines.filter((line) => line.includes("fleet.releasePublicKey"))).toEqual([]);
+    await releaseAgent(parseReleaseOptions(argv), environment(), clients, (line) => lines.push(line));
+    expect(lines.filter((line) => line.includes("fleet.releasePublicKey"))).toEqual([
+      `note: this environment has no fleet.releasePublicKey; set it to ${fleetKey} (config/environments/) so pi:image writes it into every image`,
+    ]);
+  }, 60_000);
+
   describe("bad input: a clear error, nothing uploaded, no job", () => {
     const cases: [string, () => Promise<unknown>, RegExp][] = [
       ["an unknown thing group", () => release(["--version", "2.0.0", "--target", "smarthome-dev-nonexistent", "--tarball", tarball("2.0.0")]), /unknown target "smarthome-dev-nonexistent"/],
@@ -197,6 +210,11 @@ describe("npm run release:agent (moto)", () => {
       ["a tarball named for another version", () => release(["--version", "2.0.0", "--target", "all", "--tarball", tarball("1.9.9", { fileName: "smart-home-agent-1.9.9-linux-arm64.tar.gz" })]), /must be named smart-home-agent-2\.0\.0-linux-arm64\.tar\.gz/],
       ["a tarball whose VERSION says otherwise", () => release(["--version", "2.0.0", "--target", "all", "--tarball", tarball("2.0.0", { versionInside: "1.9.9" })]), /holds version 1\.9\.9 \(its VERSION file\), not 2\.0\.0/],
       ["a missing tarball", () => release(["--version", "2.0.0", "--target", "all"]), /cannot read smart-home-agent-2\.0\.0-linux-arm64\/VERSION/],
+      [
+        "a signing key that is not the environment's fleet.releasePublicKey",
+        () => release(["--version", "2.0.0", "--target", "all", "--tarball", tarball("2.0.0")], { ...environment(), fleetReleasePublicKey: releasePublicKeyToBase64(generateKeyPairSync("ed25519").publicKey) }),
+        /the signing key's public key \S{44} is not the environment's fleet\.releasePublicKey \S{44}: every device would reject this release/,
+      ],
     ];
 
     it.each(cases)("%s", async (_name, run, message) => {
