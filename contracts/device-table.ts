@@ -39,10 +39,7 @@ export const DEVICE_TABLE_KEY = "thingName";
  * event was applied yet. Throws on an item that is neither (a bug or a hand edit, never guessed at).
  */
 export function devicePresence(item: unknown): DeviceRecord | undefined {
-  const record = deviceRecordSchema.safeParse(item);
-  if (record.success) return record.data;
-  if (itemWithoutPresenceSchema.safeParse(item).success) return undefined;
-  throw new Error(`device table item is malformed: ${record.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+  return parseDeviceItem(item).presence;
 }
 
 /** Any device table item, parsed: the thing, its presence when a lifecycle event was applied, and its last response. */
@@ -54,8 +51,9 @@ export interface DeviceItem {
 
 /** Parses a device table item as read from DynamoDB; throws on a malformed one, like devicePresence(). */
 export function parseDeviceItem(item: unknown): DeviceItem {
-  const presence = devicePresence(item);
-  if (presence) return { thingName: presence.thingName, presence, lastResponse: presence.lastResponse };
-  const bare = itemWithoutPresenceSchema.parse(item);
-  return { thingName: bare.thingName, presence: undefined, lastResponse: bare.lastResponse };
+  const record = deviceRecordSchema.safeParse(item);
+  if (record.success) return { thingName: record.data.thingName, presence: record.data, lastResponse: record.data.lastResponse };
+  const bare = itemWithoutPresenceSchema.safeParse(item);
+  if (bare.success) return { thingName: bare.data.thingName, presence: undefined, lastResponse: bare.data.lastResponse };
+  throw new Error(`device table item is malformed: ${record.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
 }

@@ -1,6 +1,7 @@
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Construct } from "constructs";
+import { deadLetterQueue } from "./dead-letter-queue";
 import type { NodejsFunction } from "./nodejs-function";
 import type { ProjectRole } from "./project-role";
 
@@ -24,11 +25,7 @@ export class DelayQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: DelayQueueProps) {
     super(scope, id);
-    this.deadLetterQueue = new SqsQueue(this, "dead-letters", {
-      name: `${props.queueName}-dead-letters`,
-      sqsManagedSseEnabled: true,
-      messageRetentionSeconds: 14 * 24 * 3600,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, "dead-letters", `${props.queueName}-dead-letters`);
     this.queue = new SqsQueue(this, "queue", {
       name: props.queueName,
       sqsManagedSseEnabled: true,

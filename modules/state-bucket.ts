@@ -147,8 +147,6 @@ export class StateBucket extends Construct {
     });
   }
 
-  /** Block every kind of public access and disable ACLs. */
-
   /**
    * Where S3 delivers the state bucket's server access logs: a separate bucket (logging a bucket into
    * itself logs its own log writes), SSE-S3 as server access log delivery requires of its target,

@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stackIds, type StackId } from "../contracts/stack-outputs";
+import { withoutMetadata } from "./lib/synthesized-json";
 
 /**
  * Stacks CI never applies: `state` keeps local state on an administrator's machine, and `roles`
@@ -116,15 +117,6 @@ function listFiles(dir: string): string[] {
       const path = join(dir, name);
       return statSync(path).isDirectory() ? listFiles(path) : [path];
     });
-}
-
-/** cdktf's "//" keys hold construct paths and ids: they never reach Terraform, so they never count. */
-function withoutMetadata(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutMetadata);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== "//").map(([key, inner]) => [key, withoutMetadata(inner)]));
-  }
-  return value;
 }
 
 function canonicalJson(value: unknown): string {

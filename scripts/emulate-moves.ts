@@ -9,14 +9,14 @@
  * the last line counts the moves per stack.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackIds, type StackId } from "../contracts/stack-outputs";
 import { LEFT_OUT } from "./emulate/gaps";
 import { ensureMotoVenv, startMoto } from "./emulate/moto";
 import { compareAfterMoves } from "./emulate/synth-moves";
-import { emptyState, emulateOverride } from "./emulate/overrides";
+import { emulateOverride, writeLeftOutStates } from "./emulate/overrides";
 import { terraformProviders } from "./lib/terraform-providers";
 import { checkTerraformVersion, REPO_ROOT, runTerraform, stackJson, synthesizeToScratch, writeOverride } from "./lib/terraform-scratch";
 
@@ -66,24 +66,22 @@ async function main(revision: string | undefined): Promise<number> {
     const terraformVersion = checkTerraformVersion(before.requiredVersion, env);
     const moto = await startMoto(ensureMotoVenv());
     try {
-      const leftOut = new Set(Object.keys(LEFT_OUT) as StackId[]);
       const stateDir = join(work, "state");
-      mkdirSync(stateDir);
-      for (const id of leftOut) writeFileSync(join(stateDir, `${id}.tfstate`), JSON.stringify(emptyState(id, terraformVersion)));
+      const leftOut = writeLeftOutStates(stateDir, terraformVersion);
+      const terraform = async (id: StackId, dir: string, args: string[]) => {
+        const result = await runTerraform(args, dir, env);
+        if (result.code !== 0) throw new Error(`${id}: terraform ${args[0]} failed:\n${result.stdout}\n${result.stderr}`);
+        return result;
+      };
       for (const id of stackIds.filter((stack) => !leftOut.has(stack))) {
         for (const dir of [before.stacks[id], after.stacks[id]]) {
           writeOverride(dir, "emulate", emulateOverride({ stackDir: dir, stackId: id, motoEndpoint: moto.endpoint, stateDir, providerVersions: providers.versions, leftOut }));
         }
-        const terraform = async (dir: string, args: string[]) => {
-          const result = await runTerraform(args, dir, env);
-          if (result.code !== 0) throw new Error(`${id}: terraform ${args[0]} failed:\n${result.stdout}\n${result.stderr}`);
-          return result;
-        };
-        await terraform(before.stacks[id], ["init", "-no-color", "-input=false"]);
-        await terraform(before.stacks[id], ["apply", "-no-color", "-auto-approve", "-input=false"]);
-        await terraform(after.stacks[id], ["init", "-no-color", "-input=false"]);
-        await terraform(after.stacks[id], ["plan", "-no-color", "-input=false", "-out=moves.plan"]);
-        const shown = await terraform(after.stacks[id], ["show", "-json", "moves.plan"]);
+        await terraform(id, before.stacks[id], ["init", "-no-color", "-input=false"]);
+        await terraform(id, before.stacks[id], ["apply", "-no-color", "-auto-approve", "-input=false"]);
+        await terraform(id, after.stacks[id], ["init", "-no-color", "-input=false"]);
+        await terraform(id, after.stacks[id], ["plan", "-no-color", "-input=false", "-out=moves.plan"]);
+        const shown = await terraform(id, after.stacks[id], ["show", "-json", "moves.plan"]);
         const plan = classifyPlan((JSON.parse(shown.stdout) as { resource_changes?: ResourceChange[] }).resource_changes ?? []);
         console.log(`  ${id.padEnd(10)} ${plan.moved.length} moved, ${plan.findings.length} other changes`);
         for (const move of plan.moved) console.log(`      moved ${move}`);

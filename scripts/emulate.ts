@@ -6,12 +6,12 @@
  * `prevent_destroy`. The synthesized stacks get override files only. Exit 1 on any finding; the
  * last line names what was left out.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { stackIds, type StackId } from "../contracts/stack-outputs";
-import { FORGOTTEN_BEFORE_DESTROY, LEFT_OUT, leftOutSummary } from "./emulate/gaps";
+import { FORGOTTEN_BEFORE_DESTROY, leftOutSummary } from "./emulate/gaps";
 import { ensureMotoVenv, startMoto } from "./emulate/moto";
-import { emptyState, emulateOverride } from "./emulate/overrides";
+import { emulateOverride, writeLeftOutStates } from "./emulate/overrides";
 import { readBack } from "./emulate/read-back";
 import { terraformProviders } from "./lib/terraform-providers";
 import { checkTerraformVersion, runTerraform, stackJson, synthesizeToScratch, writeOverride, type TerraformResult } from "./lib/terraform-scratch";
@@ -34,10 +34,8 @@ async function main(): Promise<number> {
   const findings: string[] = [];
   const applied: StackId[] = [];
   try {
-    const leftOut = new Set(Object.keys(LEFT_OUT) as StackId[]);
     const stateDir = join(scratch.dir, "state");
-    mkdirSync(stateDir);
-    for (const id of leftOut) writeFileSync(join(stateDir, `${id}.tfstate`), JSON.stringify(emptyState(id, terraformVersion)));
+    const leftOut = writeLeftOutStates(stateDir, terraformVersion);
     const toApply = stackIds.filter((id) => !leftOut.has(id));
     for (const id of toApply) {
       const dir = scratch.stacks[id];

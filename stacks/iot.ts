@@ -101,6 +101,7 @@ export class IotStack extends ProjectStack<"iot"> {
     });
     this.moveIntoWrapper(rules);
     offlineDetection.allowInvokeByRule(rules.ruleInvoking(presenceFunctionName));
+    // After allowInvokeByRule: the permission it adds is one of the resources that move.
     this.moveIntoWrapper(offlineDetection);
 
     this.exportOutputs({

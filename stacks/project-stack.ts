@@ -88,7 +88,8 @@ export class ProjectStack<S extends StackId = StackId> extends TerraformStack {
    * below the wrapper to the path the resource had below the wrapper's parent, where its own id
    * changed too (by default the same path). The blocks stay: removing one breaks any state that has
    * not been applied since (developer.hashicorp.com/terraform/language/modules/develop/refactoring).
-   * Returns how many resources it moved.
+   * Returns how many resources it moved. It sees the resources under `wrapper` when it is called:
+   * call it after the last one is added.
    */
   moveIntoWrapper(wrapper: Construct, renamed: Readonly<Record<string, string>> = {}): number {
     const wrapperDepth = wrapper.node.scopes.length;

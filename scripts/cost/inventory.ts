@@ -86,6 +86,7 @@ export function billableInventory(stacks: Record<StackId, StackJson>, topicRoot:
     ),
   );
 
+  const buckets = all(stacks, "aws_s3_bucket");
   return {
     region: singleRegion(stacks),
     instances,
@@ -104,7 +105,7 @@ export function billableInventory(stacks: Record<StackId, StackJson>, topicRoot:
     keptImages,
     restApis: all(stacks, "aws_api_gateway_rest_api").length,
     polledQueues: all(stacks, "aws_lambda_event_source_mapping").filter(({ resource }) => String(resource.event_source_arn).includes("aws_sqs_queue")).length,
-    buckets: all(stacks, "aws_s3_bucket").filter(({ stack }) => stack === "state").length,
-    agentReleaseBuckets: all(stacks, "aws_s3_bucket").filter(({ stack }) => stack === "iot-fleet").length,
+    buckets: buckets.filter(({ stack }) => stack === "state").length,
+    agentReleaseBuckets: buckets.filter(({ stack }) => stack === "iot-fleet").length,
   };
 }

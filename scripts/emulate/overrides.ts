@@ -9,10 +9,11 @@
  * `defaults` are used when the state has no such output:
  * https://developer.hashicorp.com/terraform/language/state/remote-state-data
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stackOutputs, type StackId } from "../../contracts/stack-outputs";
 import { stackJson } from "../lib/terraform-scratch";
-import { IGNORED_ATTRIBUTES } from "./gaps";
+import { IGNORED_ATTRIBUTES, LEFT_OUT } from "./gaps";
 
 /** moto's default account, which the provider learns through STS. */
 export const MOTO_ACCOUNT_ID = "123456789012";
@@ -94,6 +95,14 @@ export function contractDefaults(producer: StackId, region: string): Record<stri
  * An empty state (format version 4) for a producer that is not applied: `terraform_remote_state`
  * fails on a missing state file, but falls back to `defaults` for outputs an existing state lacks.
  */
-export function emptyState(producer: StackId, terraformVersion: string): object {
+function emptyState(producer: StackId, terraformVersion: string): object {
   return { version: 4, terraform_version: terraformVersion, serial: 1, lineage: `emulate-left-out-${producer}`, outputs: {}, resources: [] };
+}
+
+/** Creates `stateDir` with an empty state for each stack moto cannot hold (gaps.ts LEFT_OUT), and returns those stacks. */
+export function writeLeftOutStates(stateDir: string, terraformVersion: string): ReadonlySet<StackId> {
+  const leftOut = new Set(Object.keys(LEFT_OUT) as StackId[]);
+  mkdirSync(stateDir);
+  for (const id of leftOut) writeFileSync(join(stateDir, `${id}.tfstate`), JSON.stringify(emptyState(id, terraformVersion)));
+  return leftOut;
 }

@@ -6,6 +6,7 @@
  * `filename`) is a code update in place, listed apart.
  */
 import { isDeepStrictEqual } from "node:util";
+import { withoutMetadata } from "../lib/synthesized-json";
 
 type Blocks = Record<string, Record<string, Record<string, unknown>>>;
 export interface SynthesizedStack {
@@ -25,10 +26,11 @@ export interface SynthComparison {
 
 const BUNDLE_ATTRIBUTES = new Set(["source_code_hash", "filename"]);
 
-function withoutMetadata(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutMetadata);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).filter(([key]) => key !== "//").map(([key, inner]) => [key, withoutMetadata(inner)]));
-  return value;
+type Sections = { resource: Blocks; data: Blocks; output: Record<string, unknown> };
+
+/** The parts of a stack that reach Terraform's plan, without cdktf's metadata. */
+function sections(stack: SynthesizedStack): Sections {
+  return withoutMetadata({ resource: stack.resource ?? {}, data: stack.data ?? {}, output: stack.output ?? {} }) as Sections;
 }
 
 /** Rewrites every reference to `from` (an address, or `data.<address>`) in a JSON text. */
@@ -45,19 +47,20 @@ function splitAddress(address: string): { section: "resource" | "data"; type: st
 }
 
 export function compareAfterMoves(before: SynthesizedStack, after: SynthesizedStack): SynthComparison {
-  const moves = (after.moved ?? []).map(({ from, to }) => ({ from, to: to.replace(/^\$\{|\}$/g, "") }));
-  const renames = [...moves];
-  for (const [type, byId] of Object.entries(before.data ?? {})) {
-    const afterIds = after.data?.[type] ?? {};
+  const was = sections(before);
+  const now = sections(after);
+  const renames = (after.moved ?? []).map(({ from, to }) => ({ from, to: to.replace(/^\$\{|\}$/g, "") }));
+  for (const [type, byId] of Object.entries(was.data)) {
+    const afterIds = now.data[type] ?? {};
     for (const [id, args] of Object.entries(byId)) {
       if (id in afterIds) continue;
-      const candidates = Object.entries(afterIds).filter(([newId, newArgs]) => !(newId in byId) && isDeepStrictEqual(withoutMetadata(newArgs), withoutMetadata(args)));
+      const candidates = Object.entries(afterIds).filter(([newId, newArgs]) => !(newId in byId) && isDeepStrictEqual(newArgs, args));
       if (candidates.length === 1) renames.push({ from: `data.${type}.${id}`, to: `data.${type}.${candidates[0]![0]}` });
     }
   }
-  let text = JSON.stringify(withoutMetadata({ resource: before.resource ?? {}, data: before.data ?? {}, output: before.output ?? {} }));
+  let text = JSON.stringify(was);
   for (const { from, to } of [...renames].sort((a, b) => b.from.length - a.from.length)) text = renameReferences(text, from, to);
-  const renamed = JSON.parse(text) as { resource: Blocks; data: Blocks; output: Record<string, unknown> };
+  const renamed = JSON.parse(text) as Sections;
   for (const { from, to } of renames) {
     const source = splitAddress(from);
     const target = splitAddress(to);
@@ -67,7 +70,6 @@ export function compareAfterMoves(before: SynthesizedStack, after: SynthesizedSt
       delete blocks[source.id];
     }
   }
-  const now = withoutMetadata({ resource: after.resource ?? {}, data: after.data ?? {}, output: after.output ?? {} }) as typeof renamed;
 
   const codeUpdates: string[] = [];
   const differences: string[] = [];
@@ -91,5 +93,5 @@ export function compareAfterMoves(before: SynthesizedStack, after: SynthesizedSt
     }
   }
   if (!isDeepStrictEqual(renamed.output, now.output)) differences.push("outputs changed");
-  return { moved: moves.length, codeUpdates, differences };
+  return { moved: after.moved?.length ?? 0, codeUpdates, differences };
 }

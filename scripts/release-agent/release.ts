@@ -215,15 +215,15 @@ export async function releaseAgent(options: ReleaseOptions, environment: Release
   const { names, region } = environment;
   // --- Checks: nothing is written until all of them pass ---------------------------------------
   const signingKey = await loadSigningKey(options, environment, clients);
+  const publicKey = createPublicKey(signingKey);
+  const publicKeyBase64 = releasePublicKeyToBase64(publicKey);
+  checkFleetKey(publicKeyBase64, environment.fleetReleasePublicKey, log);
   const tarball = options.tarball ?? join(environment.distDirectory, agentReleaseFileName(options.version));
   checkTarball(tarball, options.version);
   const bytes = readFileSync(tarball);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const signature = signRelease(signingKey, options.version, sha256);
-  const publicKey = createPublicKey(signingKey);
   if (!verifyReleaseSignature(publicKey, options.version, sha256, signature)) throw new ReleaseError("the signature does not verify against the signing key's own public key");
-  const publicKeyBase64 = releasePublicKeyToBase64(publicKey);
-  checkFleetKey(publicKeyBase64, environment.fleetReleasePublicKey, log);
   log(`release ${options.version}: ${basename(tarball)}, ${bytes.length} bytes, sha256 ${sha256}`);
   log(`signed; verify with release.publicKey ${publicKeyBase64}`);
 

@@ -1,11 +1,11 @@
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Construct } from "constructs";
 import { dailyCheckVariables } from "../../contracts/function-environments";
 import type { ProjectNames } from "../../contracts/names";
 import type { AlertsTopic } from "../../modules/alerts-topic";
 import type { AwsAccount } from "../../modules/aws-account";
+import { deadLetterQueue } from "../../modules/dead-letter-queue";
 import type { ProjectTable } from "../../modules/project-table";
 import { ProjectFunction } from "../functions";
 
@@ -32,11 +32,7 @@ export class DailyDeviceCheck extends Construct {
       logRetentionDays,
       timeoutSeconds: 60,
       // EventBridge invokes it asynchronously: a run that keeps failing is kept here, not lost.
-      deadLetterQueue: new SqsQueue(this, "daily-check-dead-letters", {
-        name: names.queue("daily-check-dead-letters"),
-        sqsManagedSseEnabled: true,
-        messageRetentionSeconds: 14 * 24 * 3600,
-      }),
+      deadLetterQueue: deadLetterQueue(this, "daily-check-dead-letters", names.queue("daily-check-dead-letters")),
     });
     devices.grantReadData(dailyCheck.role);
     alerts.grantPublish(dailyCheck.role);

@@ -1,10 +1,10 @@
 import type { IotTopicRule } from "@cdktf/provider-aws/lib/iot-topic-rule";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Construct } from "constructs";
 import { devicePresenceVariables } from "../../contracts/function-environments";
 import type { ProjectNames } from "../../contracts/names";
 import type { AlertsTopic } from "../../modules/alerts-topic";
 import type { AwsAccount } from "../../modules/aws-account";
+import { deadLetterQueue } from "../../modules/dead-letter-queue";
 import { DelayQueue } from "../../modules/delay-queue";
 import type { ProjectTable } from "../../modules/project-table";
 import { ProjectFunction } from "../functions";
@@ -38,11 +38,7 @@ export class OfflineDetection extends Construct {
     this.presenceCheckQueueName = names.queue("presence-checks");
     const presenceChecks = new DelayQueue(this, "presence-checks", { queueName: this.presenceCheckQueueName });
     // IoT invokes the function asynchronously: an event that keeps failing is kept here, not lost.
-    const failedPresenceEvents = new SqsQueue(this, "presence-events-dead-letters", {
-      name: names.queue("presence-events-dead-letters"),
-      sqsManagedSseEnabled: true,
-      messageRetentionSeconds: 14 * 24 * 3600,
-    });
+    const failedPresenceEvents = deadLetterQueue(this, "presence-events-dead-letters", names.queue("presence-events-dead-letters"));
     this.presenceFunction = new ProjectFunction(this, "device-presence", {
       names,
       description: "Records device connects/disconnects; alerts once when a device stays offline",
